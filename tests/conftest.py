@@ -1,0 +1,169 @@
+"""Test harness.
+
+The schema is built once per run by the Alembic migrations, on SQLite or, when
+``TEST_DATABASE_URL`` is set, on a fresh PostgreSQL database; the demo data is loaded once.
+Each test runs inside a transaction that is rolled back, so every test sees the demo data and
+nothing else. Tests marked ``postgres`` commit for real on their own database.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from webapp import create_app
+from webapp.db import make_engine
+from webapp.migrations import upgrade
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def _normalise(url: str) -> str:
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def create_database(tmp_dir, name: str) -> str:
+    """A new empty database: a file on SQLite, or ``<name>_<random>`` next to TEST_DATABASE_URL."""
+    if not TEST_DATABASE_URL:
+        return f"sqlite:///{tmp_dir / (name + '.db')}"
+    base = make_url(_normalise(TEST_DATABASE_URL))
+    db_name = f"ums_{name}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{db_name}"'))
+    admin.dispose()
+    return base.set(database=db_name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database=make_url(_normalise(TEST_DATABASE_URL)).database),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def prepared_database(tmp_dir, name: str, demo: bool = True) -> str:
+    """Create, migrate and (optionally) fill a database with the demo data."""
+    url = create_database(tmp_dir, name)
+    upgrade(url)
+    if demo:
+        app = create_app(test_config(url))
+        with app.app_context():
+            from webapp.extensions import db
+            from webapp.services import demo as demo_data
+
+            demo_data.load(db.session)
+            db.session.commit()
+            db.engine.dispose()
+    return url
+
+
+def test_config(url: str, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+        "HUEY_IMMEDIATE": True,
+        "SMTP_HOST": None,
+        "DEV_MAILBOX": True,
+        "PLATFORM_ADAPTER": "simulator",
+        "PLATFORM_SECRET": "test-platform-secret",
+        "PUBLIC_BASE_URL": "http://localhost",
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    url = prepared_database(tmp_path_factory.mktemp("db"), "main")
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine):
+    conn = engine.connect()
+    outer = conn.begin()
+    yield conn
+    outer.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Override per test module or test to change the app's configuration."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, connection, app_config, tmp_path):
+    app = create_app(test_config(database_url, MEDIA_ROOT=str(tmp_path / "media"), **app_config))
+    state = app.extensions["db"]
+    state.engine.dispose()
+    state.engine = connection.engine
+    state.factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                                 expire_on_commit=False)
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def db_session(app) -> Session:
+    from webapp.extensions import db
+
+    return db.session
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+DEMO_PASSWORDS = {
+    "anna.schmidt@muster.example": "demo-user-2026",
+}
+
+
+def login(client, email: str, password: str | None = None):
+    password = password or DEMO_PASSWORDS.get(email, "demo-admin-2026")
+    response = client.post("/login", data={"email": email, "password": password})
+    assert response.status_code == 302, f"login of {email} failed: {response.status_code}"
+    return client
+
+
+@pytest.fixture
+def login_as(client):
+    def _login(email: str, password: str | None = None):
+        return login(client, email, password)
+
+    return _login
+
+
+HTMX = {"HX-Request": "true"}

@@ -1,0 +1,10 @@
+"""Blueprint registration: one package per area."""
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from . import admin, api, auth, conference, dashboard, fax, orders, voicemail
+
+    for module in (auth, dashboard, admin, voicemail, fax, conference, orders, api):
+        app.register_blueprint(module.bp)

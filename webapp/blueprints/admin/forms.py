@@ -1,0 +1,1 @@
+"""Forms of the UMS administration (filled by the administration issue)."""

@@ -1,0 +1,28 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class LoginForm(FlaskForm):
+    email = StringField(_l("E-mail address"), validators=[DataRequired(_l("Please enter your e-mail address."))])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Please enter your password."))])
+    next = HiddenField()
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(_l("Please choose a password.")),
+                    Length(min=10, message=_l("The password needs at least %(min)d characters."))],
+    )
+    confirm = PasswordField(
+        _l("Repeat password"),
+        validators=[DataRequired(_l("Please repeat the password.")),
+                    EqualTo("password", message=_l("The two passwords differ."))],
+    )
+
+
+class LanguageForm(FlaskForm):
+    lang = SelectField(_l("Language"), choices=[("de", "Deutsch"), ("en", "English")])
+    next = HiddenField()

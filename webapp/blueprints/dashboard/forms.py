@@ -1,0 +1,1 @@
+"""The dashboard area has no forms of its own."""

@@ -1,0 +1,60 @@
+"""Configuration from the environment with embedded defaults that work on a bare machine."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+INSTANCE = Path(os.environ.get("UMS_INSTANCE_PATH", Path(__file__).resolve().parent.parent / "instance"))
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment() -> dict:
+    env = os.environ
+    return {
+        "SECRET_KEY": env.get("SECRET_KEY") or _dev_secret(),
+        "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'ums.db'}",
+        "REDIS_URL": env.get("REDIS_URL"),
+        "HUEY_SQLITE_PATH": env.get("HUEY_SQLITE_PATH") or str(INSTANCE / "huey.db"),
+        "SMTP_HOST": env.get("SMTP_HOST"),
+        "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
+        "SMTP_USER": env.get("SMTP_USER"),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD"),
+        "SMTP_STARTTLS": _bool("SMTP_STARTTLS", False),
+        "MAIL_FROM": env.get("MAIL_FROM", "UMS Portal <no-reply@ums.example>"),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "PLATFORM_ADAPTER": env.get("PLATFORM_ADAPTER", "simulator"),
+        "PLATFORM_WEBHOOK_URL": env.get("PLATFORM_WEBHOOK_URL"),
+        "PLATFORM_SECRET": env.get("PLATFORM_SECRET", "dev-platform-secret"),
+        "PLATFORM_API_TOKEN": env.get("PLATFORM_API_TOKEN"),
+        "DEV_MAILBOX": _bool("DEV_MAILBOX", not _bool("PRODUCTION", False)),
+        "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(INSTANCE / "media"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "BABEL_DEFAULT_LOCALE": "de",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+        "HUEY_IMMEDIATE": _bool("HUEY_IMMEDIATE", False),
+    }
+
+
+def _dev_secret() -> str:
+    """A stable per-instance secret for development, so sessions survive a restart."""
+    path = INSTANCE / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        return key

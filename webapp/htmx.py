@@ -1,0 +1,47 @@
+"""The one helper that answers a full page or just the swapped partial (style.md rule 6)."""
+
+from __future__ import annotations
+
+from flask import Response, make_response, render_template, request
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def wants_partial() -> bool:
+    """A partial only for an htmx request that is neither boosted nor a history restore."""
+    return (
+        is_htmx()
+        and request.headers.get("HX-Boosted") != "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render(page: str, partial: str, *, status: int = 200, trigger: dict | str | None = None,
+           **context) -> Response:
+    """Render ``partial`` for htmx, else ``page`` (which includes the same partial)."""
+    template = partial if wants_partial() else page
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    if trigger:
+        set_trigger(response, trigger)
+    return response
+
+
+def set_trigger(response: Response, trigger: dict | str) -> Response:
+    import json
+
+    response.headers["HX-Trigger"] = trigger if isinstance(trigger, str) else json.dumps(trigger)
+    return response
+
+
+def redirect(location: str, status: int = 303) -> Response:
+    """After a create: ``HX-Location`` for htmx, a 303 otherwise."""
+    if is_htmx():
+        response = make_response("", 204)
+        response.headers["HX-Location"] = location
+        return response
+    response = make_response("", status)
+    response.headers["Location"] = location
+    return response

@@ -1,0 +1,53 @@
+"""All models; importing this package registers every table on ``Base.metadata``."""
+
+from .base import Base, utcnow
+from .contracts import Contract, Licence, NumberBlock, PhoneNumber, Site
+from .org import (
+    Customer,
+    DataProcessingAgreement,
+    ProductLine,
+    Reseller,
+    Role,
+    RoleGrant,
+    Tenant,
+    TenantCustomer,
+    User,
+)
+from .orders import Cart, CartItem, Order, OrderItem, OrderStatus, Product, ProductKind
+from .system import AuditEntry, DeliveryStatus, MailMessage, PlatformEvent, UserToken
+from .ums import EmailChangeCode, Service, ServiceAssignment, UmsProfile
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "Cart",
+    "CartItem",
+    "Contract",
+    "Customer",
+    "DataProcessingAgreement",
+    "DeliveryStatus",
+    "EmailChangeCode",
+    "Licence",
+    "MailMessage",
+    "NumberBlock",
+    "Order",
+    "OrderItem",
+    "OrderStatus",
+    "PhoneNumber",
+    "PlatformEvent",
+    "Product",
+    "ProductKind",
+    "ProductLine",
+    "Reseller",
+    "Role",
+    "RoleGrant",
+    "Service",
+    "ServiceAssignment",
+    "Site",
+    "Tenant",
+    "TenantCustomer",
+    "UmsProfile",
+    "User",
+    "UserToken",
+    "utcnow",
+]

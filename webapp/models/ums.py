@@ -1,0 +1,85 @@
+"""UMS profiles, their service assignments and e-mail change codes."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, UTCDateTime, utcnow
+from .org import str_enum
+
+
+class Service(enum.StrEnum):
+    FAX = "fax"
+    VOICEMAIL = "voicemail"
+    CONFERENCE = "conference"
+
+
+class UmsProfile(Base):
+    __tablename__ = "ums_profiles"
+    __table_args__ = (Index("ix_ums_profiles_customer_name", "customer_id", "last_name", "first_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    last_name: Mapped[str] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+    email_normalized: Mapped[str] = mapped_column(String(254), unique=True)
+    language: Mapped[str] = mapped_column(String(5), default="de")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    customer: Mapped[Customer] = relationship()  # noqa: F821
+    contract: Mapped[Contract] = relationship()  # noqa: F821
+    site: Mapped[Site] = relationship()  # noqa: F821
+    licence: Mapped[Licence] = relationship()  # noqa: F821
+    user: Mapped[User] = relationship(foreign_keys=[user_id])  # noqa: F821
+    assignments: Mapped[list[ServiceAssignment]] = relationship(
+        back_populates="profile", cascade="all, delete-orphan"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class ServiceAssignment(Base):
+    """A service of a profile; ``number_id`` is empty while no number serves it (data is kept)."""
+
+    __tablename__ = "service_assignments"
+    __table_args__ = (
+        UniqueConstraint("profile_id", "service", name="uq_service_assignments_profile_service"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("ums_profiles.id", ondelete="CASCADE"), index=True)
+    service: Mapped[Service] = mapped_column(str_enum(Service, "service"))
+    number_id: Mapped[int | None] = mapped_column(ForeignKey("phone_numbers.id"), unique=True)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    profile: Mapped[UmsProfile] = relationship(back_populates="assignments")
+    number: Mapped[PhoneNumber | None] = relationship(lazy="joined")  # noqa: F821
+
+
+class EmailChangeCode(Base):
+    """A one-time code sent to the current address; stored hashed, expires, few tries."""
+
+    __tablename__ = "email_change_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("ums_profiles.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

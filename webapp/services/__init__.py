@@ -1,0 +1,1 @@
+"""Domain logic. Plain functions over an explicit SQLAlchemy session; they flush, never commit."""

@@ -1,0 +1,246 @@
+"""The one place that decides who may do what (domain.md §1).
+
+Every decision returns a ``Decision`` with a reason a customer understands; ``require_*``
+raises ``AccessDenied(reason)``. Routes and services ask here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+
+from ..models import (
+    Customer,
+    DataProcessingAgreement,
+    ProductLine,
+    Role,
+    TenantCustomer,
+    UmsProfile,
+    User,
+)
+from .errors import AccessDenied
+
+ADMIN_ROLE_FOR_LINE = {
+    ProductLine.IPFONIE: Role.IPFONIE_ADMIN,
+    ProductLine.CENTRAFLEX: Role.CENTRAFLEX_ADMIN,
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+    def require(self) -> None:
+        if not self.allowed:
+            raise AccessDenied(self.reason)
+
+
+ALLOW = Decision(True)
+
+
+def _deny(reason) -> Decision:
+    return Decision(False, reason)
+
+
+def _today() -> date:
+    return date.today()
+
+
+def _has_grant(user: User, role: Role, customer_id: int | None) -> bool:
+    return any(g.role == role and g.customer_id == customer_id for g in user.grants)
+
+
+def is_back_office(user: User) -> bool:
+    return user.has_role(Role.BACK_OFFICE)
+
+
+def _admin_grant_valid(user: User, customer: Customer) -> Decision:
+    """An admin grant of the right product line; for reseller staff, only for their end customer."""
+    needed = ADMIN_ROLE_FOR_LINE[customer.product_line]
+    if _has_grant(user, needed, customer.id):
+        if user.reseller_id is not None and customer.reseller_id != user.reseller_id:
+            return _deny(
+                _l("Your reseller role applies only to your own end customers; %(customer)s is not one of them.",
+                   customer=customer.number)
+            )
+        return ALLOW
+    other = Role.CENTRAFLEX_ADMIN if needed == Role.IPFONIE_ADMIN else Role.IPFONIE_ADMIN
+    if _has_grant(user, other, customer.id):
+        if needed == Role.CENTRAFLEX_ADMIN:
+            return _deny(
+                _l("%(customer)s is a Centraflex customer: this needs the role „Kunde – Centraflex Administrator“; your „Kunde – IPfonie Administrator“ role does not apply.",
+                   customer=customer.number)
+            )
+        return _deny(
+            _l("%(customer)s is an IPfonie customer: this needs the role „Kunde – IPfonie Administrator“; your „Kunde – Centraflex Administrator“ role does not apply.",
+               customer=customer.number)
+        )
+    return Decision(False, "")
+
+
+def _tenant_relation(session: Session, user: User, customer: Customer) -> tuple[bool, bool]:
+    """(looks after this customer, has an active AVV) for tenant staff, incl. parent tenants' AVVs."""
+    if user.tenant_id is None:
+        return False, False
+    tenant_ids = [user.tenant_id]
+    if user.tenant and user.tenant.parent_id:
+        tenant_ids.append(user.tenant.parent_id)
+    looks_after = session.scalar(
+        select(
+            exists().where(
+                TenantCustomer.tenant_id.in_(tenant_ids), TenantCustomer.customer_id == customer.id
+            )
+        )
+    )
+    if not looks_after:
+        return False, False
+    today = _today()
+    has_avv = session.scalar(
+        select(
+            exists().where(
+                DataProcessingAgreement.tenant_id.in_(tenant_ids),
+                DataProcessingAgreement.customer_id == customer.id,
+                DataProcessingAgreement.signed_on <= today,
+                or_(DataProcessingAgreement.ended_on.is_(None), DataProcessingAgreement.ended_on > today),
+            )
+        )
+    )
+    return True, bool(has_avv)
+
+
+def can_view_customer(session: Session, user: User, customer: Customer) -> Decision:
+    """Read the customer's contracts and orders."""
+    if is_back_office(user) or _admin_grant_valid(user, customer):
+        return ALLOW
+    if _has_grant(user, Role.ORDER_PERMISSION, customer.id):
+        return ALLOW
+    looks_after, _ = _tenant_relation(session, user, customer)
+    if looks_after:
+        return ALLOW
+    return _deny(_l("You have no role for customer %(customer)s.", customer=customer.number))
+
+
+def can_manage_ums(session: Session, user: User, customer: Customer) -> Decision:
+    """Create, edit and delete the customer's UMS profiles, assign numbers, run their services."""
+    decision = _admin_grant_valid(user, customer)
+    if decision or decision.reason:
+        return decision
+    looks_after, has_avv = _tenant_relation(session, user, customer)
+    if looks_after:
+        if has_avv:
+            return ALLOW
+        return _deny(
+            _l("For data protection reasons, tenants and sub-tenants may only create or manage UMS profiles of %(customer)s once a data processing agreement (Auftragsverarbeitungsvertrag, AVV) with this customer is on record.",
+               customer=customer.number)
+        )
+    if is_back_office(user):
+        return _deny(_l("Back office staff provision contracts; UMS profiles are managed by the customer."))
+    needed = ADMIN_ROLE_FOR_LINE[customer.product_line]
+    label = _l("Kunde – IPfonie Administrator") if needed == Role.IPFONIE_ADMIN else _l(
+        "Kunde – Centraflex Administrator")
+    return _deny(
+        _l("Managing UMS profiles of %(customer)s needs the role „%(role)s“ for this customer.",
+           customer=customer.number, role=label)
+    )
+
+
+def can_use_profile(session: Session, user: User, profile: UmsProfile) -> Decision:
+    """Use the services of a profile: its owner, or someone who may manage the customer's UMS."""
+    if profile.user_id == user.id and _has_grant(user, Role.UMS_USER, profile.customer_id):
+        return ALLOW
+    decision = can_manage_ums(session, user, profile.customer)
+    if not decision and _is_plain_ums_user(user):
+        return _deny(_l("As a UMS user you can only use your own UMS profile."))
+    return decision
+
+
+def _is_plain_ums_user(user: User) -> bool:
+    return user.tenant_id is None and all(g.role == Role.UMS_USER for g in user.grants) and bool(user.grants)
+
+
+def can_order(session: Session, user: User, customer: Customer) -> Decision:
+    """Place orders („Beauftragen“) for the customer."""
+    if _has_grant(user, Role.ORDER_PERMISSION, customer.id):
+        return ALLOW
+    return _deny(
+        _l("Placing the order („Beauftragen“) needs the order permission (Bestellberechtigung) for %(customer)s. You can fill the cart; someone with that permission can place it.",
+           customer=customer.number)
+    )
+
+
+def can_fill_cart(session: Session, user: User, customer: Customer) -> Decision:
+    if _has_grant(user, Role.ORDER_PERMISSION, customer.id) or _admin_grant_valid(user, customer):
+        return ALLOW
+    return _deny(_l("Ordering for %(customer)s needs an administrator role for this customer.",
+                    customer=customer.number))
+
+
+def can_provision(user: User) -> Decision:
+    if is_back_office(user):
+        return ALLOW
+    return _deny(_l("Only the carrier's back office provisions ordered SIP trunks."))
+
+
+def customers_with_ums_access(session: Session, user: User) -> list[Customer]:
+    """Every customer whose UMS profiles the user may manage (for lists and filters)."""
+    candidate_ids = {g.customer_id for g in user.grants if g.customer_id is not None}
+    if user.tenant_id is not None:
+        tenant_ids = [user.tenant_id] + ([user.tenant.parent_id] if user.tenant and user.tenant.parent_id else [])
+        candidate_ids |= set(
+            session.scalars(select(TenantCustomer.customer_id).where(TenantCustomer.tenant_id.in_(tenant_ids)))
+        )
+    if not candidate_ids:
+        return []
+    customers = session.scalars(
+        select(Customer).where(Customer.id.in_(candidate_ids)).order_by(Customer.number)
+    ).all()
+    return [c for c in customers if can_manage_ums(session, user, c)]
+
+
+def customers_visible(session: Session, user: User) -> list[Customer]:
+    """Customers whose contracts the user may see."""
+    if is_back_office(user):
+        return list(session.scalars(select(Customer).order_by(Customer.number)))
+    candidate_ids = {g.customer_id for g in user.grants if g.customer_id is not None}
+    if user.tenant_id is not None:
+        candidate_ids |= set(
+            session.scalars(select(TenantCustomer.customer_id).where(TenantCustomer.tenant_id == user.tenant_id))
+        )
+    customers = session.scalars(
+        select(Customer).where(Customer.id.in_(candidate_ids)).order_by(Customer.number)
+    ).all()
+    return [c for c in customers if can_view_customer(session, user, c)]
+
+
+def own_profile(session: Session, user: User) -> UmsProfile | None:
+    if not user.has_role(Role.UMS_USER):
+        return None
+    return session.scalar(select(UmsProfile).where(UmsProfile.user_id == user.id))
+
+
+def require(decision: Decision) -> None:
+    decision.require()
+
+
+__all__ = [
+    "Decision",
+    "can_fill_cart",
+    "can_manage_ums",
+    "can_order",
+    "can_provision",
+    "can_use_profile",
+    "can_view_customer",
+    "customers_visible",
+    "customers_with_ums_access",
+    "is_back_office",
+    "own_profile",
+    "require",
+]

@@ -1,0 +1,175 @@
+"""Request plumbing shared by every blueprint: locale, login, one commit per request, refusals,
+navigation by role and template filters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import phonenumbers
+from flask import Flask, g, make_response, redirect, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db, login_manager
+from .htmx import is_htmx, wants_partial
+from .services import authz
+from .services.errors import AccessDenied, DomainError, NotFound
+
+LANGUAGES = ("de", "en")
+LANG_COOKIE = "ums_lang"
+
+
+def select_locale() -> str:
+    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return current_user.locale
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in LANGUAGES:
+        return cookie
+    return "de"
+
+
+def init_app(app: Flask) -> None:
+    from .models import User
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to continue.")
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def _load_user(user_id: str):
+        return db.session.get(User, int(user_id))
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        login = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+        if is_htmx():
+            response = make_response("", 401)
+            response.headers["HX-Redirect"] = login
+            return response
+        if request.blueprint == "api":
+            return {"error": "unauthorized"}, 401
+        return redirect(login)
+
+    @app.after_request
+    def _commit(response):
+        session = g.get("db_session")
+        if session is not None:
+            if response.status_code < 400:
+                session.commit()
+            else:
+                session.rollback()
+        return response
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError):
+        if request.blueprint == "api":
+            return {"error": type(exc).__name__, "message": str(exc.message)}, exc.status
+        status = exc.status
+        if isinstance(exc, AccessDenied):
+            template = "errors/denied"
+        elif isinstance(exc, NotFound):
+            template = "errors/not_found"
+        else:
+            template = "errors/refused"
+        name = f"partials/{template.replace('/', '/_')}.html" if wants_partial() else f"{template}.html"
+        response = make_response(render_template(name, message=exc.message), status)
+        response.vary.add("HX-Request")
+        return response
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError):
+        if request.blueprint == "api":
+            return {"error": "csrf", "message": exc.description}, 400
+        message = _l("Your form was open too long or came from elsewhere. Please reload the page and try again.")
+        name = "partials/errors/_refused.html" if wants_partial() else "errors/refused.html"
+        return render_template(name, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if request.blueprint == "api":
+            return {"error": exc.name, "message": exc.description}, exc.code
+        if exc.code == 404:
+            message = _l("This page does not exist or is no longer there.")
+        elif exc.code == 413:
+            message = _l("The upload is too large.")
+        else:
+            message = exc.description
+        name = "partials/errors/_refused.html" if wants_partial() else "errors/refused.html"
+        return render_template(name, message=message, code=exc.code), exc.code or 500
+
+    @app.context_processor
+    def _shell_context():
+        return {"nav": navigation(), "current_locale": select_locale(), "languages": LANGUAGES}
+
+    app.jinja_env.filters["phone"] = format_phone
+    app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt) if value else ""
+    app.jinja_env.globals["now"] = datetime.now
+
+
+def format_phone(e164: str | None) -> str:
+    """German national format, e.g. +49301234567 12 → 030 1234567-12 style grouping by library."""
+    if not e164:
+        return ""
+    try:
+        parsed = phonenumbers.parse(e164, "DE")
+    except phonenumbers.NumberParseException:
+        return e164
+    fmt = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if parsed.country_code == 49
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(parsed, fmt)
+
+
+def navigation() -> list[dict]:
+    """Navigation entries for the signed-in user's roles, computed once per request."""
+    if "nav" in g:
+        return g.nav
+    items: list[dict] = []
+    if current_user and current_user.is_authenticated:
+        session = db.session
+        if authz.own_profile(session, current_user) is not None:
+            items.append({"endpoint": "dashboard.my_services", "label": _l("My services")})
+        if authz.customers_with_ums_access(session, current_user) or current_user.tenant_id:
+            items.append({"endpoint": "admin.overview", "label": _l("UMS administration")})
+        if authz.customers_visible(session, current_user) and not authz.is_back_office(current_user):
+            items.append({"endpoint": "orders.contracts", "label": _l("Contracts and orders")})
+        if authz.is_back_office(current_user):
+            items.append({"endpoint": "orders.backoffice", "label": _l("Back office")})
+    g.nav = items
+    return items
+
+
+def home_endpoint() -> str:
+    items = navigation()
+    return items[0]["endpoint"] if items else "dashboard.no_role"
+
+
+def session():
+    return db.session
+
+
+def require(decision: authz.Decision) -> None:
+    decision.require()
+
+
+def get_or_404(model, ident):
+    obj = db.session.get(model, ident)
+    if obj is None:
+        raise NotFound(_l("This item does not exist or has been deleted."))
+    return obj
+
+
+def profile_for_use(profile_id: int):
+    """Load a UMS profile (404) and check the signed-in user may use its services (403)."""
+    from flask_login import current_user
+
+    from .models import UmsProfile
+
+    profile = get_or_404(UmsProfile, profile_id)
+    authz.can_use_profile(db.session, current_user, profile).require()
+    return profile

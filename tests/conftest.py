@@ -8,11 +8,14 @@ nothing else. Tests marked ``postgres`` commit for real on their own database.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import uuid
 from collections.abc import Iterator
 
 import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -88,6 +91,18 @@ def test_config(url: str, **overrides) -> dict:
     return config
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets an app context of its own, as in production, even though the test holds
+    one open for its services (Flask would otherwise reuse it and share ``g`` between requests)."""
+
+    def open(self, *args, **kwargs):
+        def run():
+            _cv_app.set(None)
+            return FlaskClient.open(self, *args, **kwargs)
+
+        return contextvars.copy_context().run(run)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> Iterator[str]:
     url = prepared_database(tmp_path_factory.mktemp("db"), "main")
@@ -125,6 +140,7 @@ def app(database_url, connection, app_config, tmp_path):
     state.engine = connection.engine
     state.factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
                                  expire_on_commit=False)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
 

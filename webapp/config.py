@@ -38,9 +38,14 @@ def from_environment() -> dict:
         "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(INSTANCE / "media"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "SESSION_COOKIE_SECURE": _bool(
+            "SESSION_COOKIE_SECURE", env.get("PUBLIC_BASE_URL", "").startswith("https://")
+        ),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool(
+            "SESSION_COOKIE_SECURE", env.get("PUBLIC_BASE_URL", "").startswith("https://")
+        ),
         "BABEL_DEFAULT_LOCALE": "de",
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,

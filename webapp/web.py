@@ -100,6 +100,17 @@ def init_app(app: Flask) -> None:
         name = "partials/errors/_refused.html" if wants_partial() else "errors/refused.html"
         return render_template(name, message=message, code=exc.code), exc.code or 500
 
+    @app.errorhandler(500)
+    def _server_error(exc):
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.rollback()
+        if request.blueprint == "api":
+            return {"error": "internal", "message": "Internal error; nothing was changed."}, 500
+        message = _l("Something went wrong on our side; nothing was changed. Please try again.")
+        name = "partials/errors/_refused.html" if wants_partial() else "errors/refused.html"
+        return render_template(name, message=message, code=500), 500
+
     @app.context_processor
     def _shell_context():
         return {"nav": navigation(), "current_locale": select_locale(), "languages": LANGUAGES}

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
@@ -24,5 +24,5 @@ class SetPasswordForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    lang = SelectField(_l("Language"), choices=[("de", "Deutsch"), ("en", "English")])
+    lang = StringField(_l("Language"), validators=[AnyOf(["de", "en"])])
     next = HiddenField()

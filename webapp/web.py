@@ -6,7 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 
 import phonenumbers
-from flask import Flask, g, make_response, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    g,
+    has_request_context,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,6 +32,8 @@ LANG_COOKIE = "ums_lang"
 
 
 def select_locale() -> str:
+    if not has_request_context():  # jobs, CLI, services called from tests
+        return "de"
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return current_user.locale
     cookie = request.cookies.get(LANG_COOKIE)

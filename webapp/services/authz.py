@@ -86,13 +86,20 @@ def _admin_grant_valid(user: User, customer: Customer) -> Decision:
     return Decision(False, "")
 
 
+def _tenant_ids(user: User) -> list[int]:
+    """The user's tenant and, for a sub-tenant, its parent: a sub-tenant acts through both."""
+    if user.tenant_id is None:
+        return []
+    if user.tenant and user.tenant.parent_id:
+        return [user.tenant_id, user.tenant.parent_id]
+    return [user.tenant_id]
+
+
 def _tenant_relation(session: Session, user: User, customer: Customer) -> tuple[bool, bool]:
     """(looks after this customer, has an active AVV) for tenant staff, incl. parent tenants' AVVs."""
-    if user.tenant_id is None:
+    tenant_ids = _tenant_ids(user)
+    if not tenant_ids:
         return False, False
-    tenant_ids = [user.tenant_id]
-    if user.tenant and user.tenant.parent_id:
-        tenant_ids.append(user.tenant.parent_id)
     looks_after = session.scalar(
         select(
             exists().where(
@@ -189,14 +196,17 @@ def can_provision(user: User) -> Decision:
     return _deny(_l("Only the carrier's back office provisions ordered SIP trunks."))
 
 
+def _looked_after_ids(session: Session, user: User) -> set[int]:
+    tenant_ids = _tenant_ids(user)
+    if not tenant_ids:
+        return set()
+    return set(session.scalars(select(TenantCustomer.customer_id).where(TenantCustomer.tenant_id.in_(tenant_ids))))
+
+
 def customers_with_ums_access(session: Session, user: User) -> list[Customer]:
     """Every customer whose UMS profiles the user may manage (for lists and filters)."""
     candidate_ids = {g.customer_id for g in user.grants if g.customer_id is not None}
-    if user.tenant_id is not None:
-        tenant_ids = [user.tenant_id] + ([user.tenant.parent_id] if user.tenant and user.tenant.parent_id else [])
-        candidate_ids |= set(
-            session.scalars(select(TenantCustomer.customer_id).where(TenantCustomer.tenant_id.in_(tenant_ids)))
-        )
+    candidate_ids |= _looked_after_ids(session, user)
     if not candidate_ids:
         return []
     customers = session.scalars(
@@ -210,10 +220,7 @@ def customers_visible(session: Session, user: User) -> list[Customer]:
     if is_back_office(user):
         return list(session.scalars(select(Customer).order_by(Customer.number)))
     candidate_ids = {g.customer_id for g in user.grants if g.customer_id is not None}
-    if user.tenant_id is not None:
-        candidate_ids |= set(
-            session.scalars(select(TenantCustomer.customer_id).where(TenantCustomer.tenant_id == user.tenant_id))
-        )
+    candidate_ids |= _looked_after_ids(session, user)
     customers = session.scalars(
         select(Customer).where(Customer.id.in_(candidate_ids)).order_by(Customer.number)
     ).all()

@@ -16,6 +16,7 @@ from .org import (
 from .orders import Cart, CartItem, Order, OrderItem, OrderStatus, Product, ProductKind
 from .system import AuditEntry, DeliveryStatus, MailMessage, PlatformEvent, UserToken
 from .ums import EmailChangeCode, Service, ServiceAssignment, UmsProfile
+from .voicemail import GreetingKind, GreetingSource, GreetingStatus, VoicemailGreeting, VoicemailMessage, VoicemailMode, VoicemailSettings  # noqa: F401,E501
 
 __all__ = [
     "AuditEntry",

@@ -215,6 +215,18 @@ def customers_with_ums_access(session: Session, user: User) -> list[Customer]:
     return [c for c in customers if can_manage_ums(session, user, c)]
 
 
+def can_administer_ums(session: Session, user: User) -> Decision:
+    """Reach the UMS-Administrator-Dashboard at all: someone who may manage some customer's UMS,
+    or tenant staff (who are shown why they may not, per customer). Never a plain UMS user."""
+    if customers_with_ums_access(session, user) or user.tenant_id is not None:
+        return ALLOW
+    if _is_plain_ums_user(user):
+        return _deny(_l("As a UMS user you can only use your own UMS profile."))
+    return _deny(
+        _l("The UMS administration needs the role „Kunde – IPfonie Administrator“ or „Kunde – Centraflex Administrator“ for a customer.")
+    )
+
+
 def customers_visible(session: Session, user: User) -> list[Customer]:
     """Customers whose contracts the user may see."""
     if is_back_office(user):
@@ -239,6 +251,7 @@ def require(decision: Decision) -> None:
 
 __all__ = [
     "Decision",
+    "can_administer_ums",
     "can_fill_cart",
     "can_manage_ums",
     "can_order",

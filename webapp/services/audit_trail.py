@@ -1,0 +1,87 @@
+"""Reading the audit trail for admins: who did what to which profile and when.
+
+Entries are written by the services (``audit.record``); this module only reads them, limited to
+the customers whose UMS the reader may manage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from ..models import AuditEntry, Customer, User
+from . import authz
+
+PER_PAGE = 50
+
+ACTION_LABELS = {
+    "profile.created": _l("Profile created"),
+    "profile.updated": _l("Profile edited"),
+    "profile.deleted": _l("Profile deleted"),
+    "profile.invitation_sent": _l("Invitation sent again"),
+    "number.assigned": _l("Number assigned"),
+    "number.released": _l("Number released"),
+    "email_change.code_requested": _l("Code for e-mail change requested"),
+    "email_change.code_voided": _l("Code voided after wrong tries"),
+    "email_change.changed": _l("E-mail address changed"),
+}
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    customer_id: int | None = None
+    action: str = ""
+    q: str = ""
+    profile_id: int | None = None
+    page: int = 1
+    per_page: int = PER_PAGE
+
+
+@dataclass
+class AuditPage:
+    entries: list[AuditEntry]
+    total: int
+    filter: AuditFilter
+    customers: list[Customer]
+
+    @property
+    def pages(self) -> int:
+        return max((self.total + self.filter.per_page - 1) // self.filter.per_page, 1)
+
+    @property
+    def customers_by_id(self) -> dict[int, Customer]:
+        return {c.id: c for c in self.customers}
+
+
+def can_read(session: Session, user: User) -> authz.Decision:
+    if authz.customers_with_ums_access(session, user):
+        return authz.ALLOW
+    return authz.Decision(False, _l("The audit trail is for administrators of UMS profiles."))
+
+
+def entries(session: Session, user: User, flt: AuditFilter) -> AuditPage:
+    customers = authz.customers_with_ums_access(session, user)
+    if not customers:
+        can_read(session, user).require()
+    ids = [c.id for c in customers]
+    if flt.customer_id:
+        ids = [i for i in ids if i == flt.customer_id]
+    conditions = [AuditEntry.customer_id.in_(ids)]
+    if flt.action:
+        conditions.append(AuditEntry.action == flt.action)
+    if flt.profile_id:
+        conditions.append(AuditEntry.profile_id == flt.profile_id)
+    if flt.q.strip():
+        like = f"%{flt.q.strip().lower()}%"
+        conditions.append(or_(func.lower(AuditEntry.subject).like(like),
+                              func.lower(AuditEntry.actor_email).like(like)))
+    where = and_(*conditions)
+    total = session.scalar(select(func.count()).select_from(AuditEntry).where(where)) or 0
+    page = max(flt.page, 1)
+    rows = list(session.scalars(
+        select(AuditEntry).where(where).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(flt.per_page).offset((page - 1) * flt.per_page)))
+    return AuditPage(rows, total, flt, customers)

@@ -1,0 +1,406 @@
+"""UMS profiles (domain.md §2–3): the admin's profile list, create against a free licence,
+edit, delete, and the invitation that gives the person their UMS user login.
+
+Every change is authorised through ``authz``, writes the audit log and, where the telephony
+platform must know, a provisioning event — all in the caller's transaction (services only flush).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from ..models import (
+    Contract,
+    Customer,
+    Licence,
+    Role,
+    RoleGrant,
+    ServiceAssignment,
+    Site,
+    TenantCustomer,
+    UmsProfile,
+    User,
+)
+from . import accounts, audit, authz, mail, platform
+from .contracts import LicenceLine, licence_lines
+from .errors import EmailTaken, LicenceExhausted, NotFound, ValidationFailed
+
+INVITATION_VALIDITY = timedelta(days=7)
+PER_PAGE = 25
+LANGUAGES = ("de", "en")
+
+# Other areas (voicemail, fax, conference) register functions here that remove their files for a
+# profile; their rows hang off ums_profiles with ON DELETE CASCADE. Called before the delete.
+BEFORE_PROFILE_DELETE: list[Callable[[Session, UmsProfile], None]] = []
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProfileFilter:
+    q: str = ""
+    contract_id: int | None = None
+    site_id: int | None = None
+    page: int = 1
+    per_page: int = PER_PAGE
+
+
+@dataclass
+class ProfilePage:
+    """One page of the profile list plus everything the overview shows around it."""
+
+    rows: list[UmsProfile]
+    total: int
+    filter: ProfileFilter
+    customers: list[Customer]
+    contracts: list[Contract]
+    licences: dict[int, LicenceLine]
+    refused: list[tuple[Customer, str]] = field(default_factory=list)
+    # Reseller duty: end customers whose UMS users have not yet set a password.
+    awaiting_access: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max((self.total + self.filter.per_page - 1) // self.filter.per_page, 1)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.filter.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.filter.page < self.pages
+
+    @property
+    def customers_by_id(self) -> dict[int, Customer]:
+        return {c.id: c for c in self.customers}
+
+
+def manageable_contracts(session: Session, user: User,
+                         customers: list[Customer] | None = None) -> list[Contract]:
+    """Contracts of every customer whose UMS the user may manage, with their sites."""
+    if customers is None:
+        customers = authz.customers_with_ums_access(session, user)
+    if not customers:
+        return []
+    return list(session.scalars(
+        select(Contract).where(Contract.customer_id.in_([c.id for c in customers]))
+        .options(selectinload(Contract.sites), selectinload(Contract.customer))
+        .order_by(Contract.number)
+    ))
+
+
+def _refused_customers(session: Session, user: User, allowed: list[Customer]) -> list[tuple[Customer, str]]:
+    """Customers tenant staff look after but may not manage, with the reason (the AVV)."""
+    if user.tenant_id is None:
+        return []
+    tenant_ids = [user.tenant_id] + ([user.tenant.parent_id] if user.tenant and user.tenant.parent_id else [])
+    allowed_ids = {c.id for c in allowed}
+    looked_after = session.scalars(
+        select(Customer).join(TenantCustomer, TenantCustomer.customer_id == Customer.id)
+        .where(TenantCustomer.tenant_id.in_(tenant_ids)).distinct().order_by(Customer.number)
+    )
+    return [(c, authz.can_manage_ums(session, user, c).reason) for c in looked_after if c.id not in allowed_ids]
+
+
+def _awaiting_access(session: Session, user: User, customers: list[Customer]) -> dict[int, int]:
+    """For reseller staff: per end customer, how many UMS users have not set a password yet."""
+    if user.reseller_id is None or not customers:
+        return {}
+    return dict(session.execute(
+        select(UmsProfile.customer_id, func.count())
+        .join(User, User.id == UmsProfile.user_id)
+        .where(UmsProfile.customer_id.in_([c.id for c in customers]), User.password_set_at.is_(None))
+        .group_by(UmsProfile.customer_id)
+    ).all())
+
+
+def _search_condition(q: str):
+    term = q.strip().lower()
+    if not term:
+        return None
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = f"%{escaped}%"
+    full = func.lower(UmsProfile.first_name + " " + UmsProfile.last_name)
+    return or_(
+        full.like(like, escape="\\"),
+        func.lower(UmsProfile.last_name).like(like, escape="\\"),
+        UmsProfile.email_normalized.like(like, escape="\\"),
+    )
+
+
+def list_profiles(session: Session, user: User, flt: ProfileFilter) -> ProfilePage:
+    """The profiles the user may manage, filtered, searched and paginated.
+
+    A fixed number of queries whatever the page size or table size: customers, contracts and
+    sites, licence lines, a COUNT, the page, and the page's assignments in one go.
+    """
+    customers = authz.customers_with_ums_access(session, user)
+    refused = _refused_customers(session, user, customers)
+    contracts = manageable_contracts(session, user, customers)
+    lines = licence_lines(session, [c.id for c in contracts])
+    awaiting = _awaiting_access(session, user, customers)
+    page = ProfilePage(rows=[], total=0, filter=flt, customers=customers, contracts=contracts,
+                       licences=lines, refused=refused, awaiting_access=awaiting)
+    if not customers:
+        return page
+    conditions = [UmsProfile.customer_id.in_([c.id for c in customers])]
+    if flt.contract_id:
+        conditions.append(UmsProfile.contract_id == flt.contract_id)
+    if flt.site_id:
+        conditions.append(UmsProfile.site_id == flt.site_id)
+    search = _search_condition(flt.q)
+    if search is not None:
+        conditions.append(search)
+    where = and_(*conditions)
+    page.total = session.scalar(select(func.count()).select_from(UmsProfile).where(where)) or 0
+    number = min(max(flt.page, 1), page.pages)
+    if number != flt.page:
+        page.filter = ProfileFilter(flt.q, flt.contract_id, flt.site_id, number, flt.per_page)
+    page.rows = list(session.scalars(
+        select(UmsProfile).where(where)
+        .options(
+            selectinload(UmsProfile.assignments).joinedload(ServiceAssignment.number),
+            selectinload(UmsProfile.user),
+        )
+        .order_by(UmsProfile.last_name, UmsProfile.first_name, UmsProfile.id)
+        .limit(flt.per_page).offset((number - 1) * flt.per_page)
+    ))
+    return page
+
+
+def get_for_admin(session: Session, user: User, profile_id: int) -> UmsProfile:
+    """Load a profile (404) and check the user may manage its customer's UMS (403)."""
+    profile = session.get(UmsProfile, profile_id)
+    if profile is None:
+        raise NotFound(_l("This UMS profile does not exist or has been deleted."))
+    authz.can_manage_ums(session, user, profile.customer).require()
+    return profile
+
+
+def contract_for_admin(session: Session, user: User, contract_id: int | None) -> Contract:
+    contract = session.get(Contract, contract_id) if contract_id else None
+    if contract is None:
+        raise ValidationFailed(_l("Please choose a contract."), field="contract_id")
+    authz.can_manage_ums(session, user, contract.customer).require()
+    return contract
+
+
+def licence_line(session: Session, contract: Contract) -> LicenceLine:
+    return licence_lines(session, [contract.id])[contract.id]
+
+
+def has_assigned_numbers(session: Session, profile: UmsProfile) -> bool:
+    return bool(session.scalar(select(exists().where(
+        ServiceAssignment.profile_id == profile.id, ServiceAssignment.number_id.is_not(None)))))
+
+
+def invitation_pending(profile: UmsProfile) -> bool:
+    return profile.user.password_set_at is None
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+def _clean_name(value: str | None, field_name: str, message) -> str:
+    cleaned = " ".join((value or "").split())
+    if not cleaned:
+        raise ValidationFailed(message, field=field_name)
+    if len(cleaned) > 100:
+        raise ValidationFailed(_l("At most 100 characters, please."), field=field_name)
+    return cleaned
+
+
+def email_in_use(session: Session, normalized: str, except_user_id: int | None = None) -> bool:
+    """Platform-wide uniqueness („eineindeutig“): among profiles and among logins."""
+    in_profiles = select(UmsProfile.id).where(UmsProfile.email_normalized == normalized)
+    in_users = select(User.id).where(func.lower(User.email) == normalized)
+    if except_user_id is not None:
+        in_profiles = in_profiles.where(UmsProfile.user_id != except_user_id)
+        in_users = in_users.where(User.id != except_user_id)
+    return bool(session.scalar(select(or_(exists(in_profiles), exists(in_users)))))
+
+
+def email_taken_error(email: str) -> EmailTaken:
+    return EmailTaken(
+        _l("The e-mail address %(email)s is already used on the UMS platform. Each profile needs an address of its own: please enter a different one.",
+           email=email),
+        field="email",
+    )
+
+
+def licence_exhausted_error(contract: Contract, line: LicenceLine) -> LicenceExhausted:
+    return LicenceExhausted(
+        _l("All %(total)d UMS licences of contract %(contract)s are in use. Order more „Unified Messaging Paket“ licences for this contract (Nachbestellung), or delete a profile that is no longer needed.",
+           total=line.total, contract=contract.number),
+        field="licence",
+    )
+
+
+def _lock_contract(session: Session, contract: Contract) -> None:
+    """Serialise creates per contract: the licence count cannot be exceeded by parallel requests.
+    (SQLite takes the database write lock at BEGIN; the unique licence_id backs both.)"""
+    session.execute(select(Contract.id).where(Contract.id == contract.id).with_for_update())
+
+
+def _free_licence(session: Session, contract: Contract) -> Licence | None:
+    taken = select(UmsProfile.licence_id).where(UmsProfile.licence_id == Licence.id)
+    return session.scalar(
+        select(Licence).where(Licence.contract_id == contract.id, ~exists(taken))
+        .order_by(Licence.id).limit(1)
+    )
+
+
+def create_profile(session: Session, actor: User, *, contract_id: int | None, site_id: int | None,
+                   last_name: str, first_name: str, email: str, language: str = "de") -> UmsProfile:
+    """„Unified Messaging Profil anlegen“: a profile on a free licence, its UMS user login and the
+    invitation to set a password."""
+    contract = contract_for_admin(session, actor, contract_id)
+    site = session.get(Site, site_id) if site_id else None
+    if site is None or site.contract_id != contract.id:
+        raise ValidationFailed(_l("Please choose a site of contract %(contract)s.", contract=contract.number),
+                               field="site_id")
+    last = _clean_name(last_name, "last_name", _l("Please enter the name."))
+    first = _clean_name(first_name, "first_name", _l("Please enter the first name."))
+    normalized = accounts.normalize_email(email)
+    language = language if language in LANGUAGES else "de"
+
+    _lock_contract(session, contract)
+    if email_in_use(session, normalized):
+        raise email_taken_error(normalized)
+    licence = _free_licence(session, contract)
+    if licence is None:
+        raise licence_exhausted_error(contract, licence_line(session, contract))
+
+    try:
+        with session.begin_nested():
+            user = User(email=normalized, display_name=f"{first} {last}", password_hash=None,
+                        locale=language)
+            session.add(user)
+            session.flush()
+            session.add(RoleGrant(user_id=user.id, role=Role.UMS_USER, customer_id=contract.customer_id))
+            profile = UmsProfile(
+                customer_id=contract.customer_id, contract_id=contract.id, site_id=site.id,
+                licence_id=licence.id, user_id=user.id, last_name=last, first_name=first,
+                email=(email or "").strip(), email_normalized=normalized, language=language,
+                created_by_id=actor.id,
+            )
+            session.add(profile)
+            session.flush()
+    except IntegrityError as exc:
+        # A parallel request won the race for this address or this licence.
+        if email_in_use(session, normalized):
+            raise email_taken_error(normalized) from exc
+        raise licence_exhausted_error(contract, licence_line(session, contract)) from exc
+
+    audit.record(session, actor, "profile.created", customer_id=contract.customer_id,
+                 profile_id=profile.id, subject=_subject(profile), contract=contract.number,
+                 site=site.name, email=normalized)
+    platform.emit(session, "profile.created", profile_id=profile.id, customer=contract.customer.number,
+                  contract=contract.number, site=site.name, email=normalized,
+                  first_name=first, last_name=last)
+    _send_invitation(session, actor, profile)
+    return profile
+
+
+def _subject(profile: UmsProfile) -> str:
+    return f"{profile.first_name} {profile.last_name} <{profile.email_normalized}>"
+
+
+def _public_url(endpoint: str, **values) -> str:
+    adapter = current_app.url_map.bind("localhost", url_scheme="http")
+    path = adapter.build(endpoint, values, force_external=False)
+    return current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/") + path
+
+
+def _send_invitation(session: Session, actor: User, profile: UmsProfile) -> None:
+    token = accounts.issue_token(session, profile.user, "set_password", INVITATION_VALIDITY)
+    mail.queue(
+        session, profile.email_normalized, "profile_invitation",
+        subject=_l("Your UMS access: please set your password"), locale=profile.language,
+        profile=profile, customer=profile.customer, inviter=actor,
+        link=_public_url("auth.set_password", token=token), valid_days=INVITATION_VALIDITY.days,
+    )
+
+
+def resend_invitation(session: Session, actor: User, profile: UmsProfile) -> None:
+    """A new one-time link (earlier ones stop working); only while no password is set."""
+    authz.can_manage_ums(session, actor, profile.customer).require()
+    if not invitation_pending(profile):
+        raise ValidationFailed(
+            _l("%(name)s has already set a password and can sign in; an invitation is no longer needed.",
+               name=profile.full_name))
+    _send_invitation(session, actor, profile)
+    audit.record(session, actor, "profile.invitation_sent", customer_id=profile.customer_id,
+                 profile_id=profile.id, subject=_subject(profile))
+    session.flush()
+
+
+def update_profile(session: Session, actor: User, profile: UmsProfile, *, last_name: str,
+                   first_name: str, site_id: int | None) -> UmsProfile:
+    """„Unified Messaging Profil bearbeiten“: name, first name, and the site while no number is
+    assigned (numbers belong to a site)."""
+    authz.can_manage_ums(session, actor, profile.customer).require()
+    last = _clean_name(last_name, "last_name", _l("Please enter the name."))
+    first = _clean_name(first_name, "first_name", _l("Please enter the first name."))
+    changes: dict[str, list[str]] = {}
+    if site_id and site_id != profile.site_id:
+        site = session.get(Site, site_id)
+        if site is None or site.contract_id != profile.contract_id:
+            raise ValidationFailed(_l("Please choose a site of contract %(contract)s.",
+                                      contract=profile.contract.number), field="site_id")
+        if has_assigned_numbers(session, profile):
+            raise ValidationFailed(site_locked_reason(), field="site_id")
+        changes["site"] = [profile.site.name, site.name]
+        profile.site_id = site.id
+        profile.site = site
+    if last != profile.last_name:
+        changes["last_name"] = [profile.last_name, last]
+        profile.last_name = last
+    if first != profile.first_name:
+        changes["first_name"] = [profile.first_name, first]
+        profile.first_name = first
+    if changes:
+        profile.user.display_name = f"{first} {last}"
+        audit.record(session, actor, "profile.updated", customer_id=profile.customer_id,
+                     profile_id=profile.id, subject=_subject(profile), changes=changes)
+        if "site" in changes:
+            platform.emit(session, "profile.site_changed", profile_id=profile.id, site=profile.site.name)
+    session.flush()
+    return profile
+
+
+def site_locked_reason():
+    return _l("The site can only be changed while no number is assigned: the numbers belong to the site. Release the numbers under „Services and numbers“ first.")
+
+
+def delete_profile(session: Session, actor: User, profile: UmsProfile) -> None:
+    """Delete a profile: frees its licence and numbers, removes its messages and files, and its
+    UMS user login (or only the UMS role, if that login has other roles)."""
+    authz.can_manage_ums(session, actor, profile.customer).require()
+    for hook in BEFORE_PROFILE_DELETE:
+        hook(session, profile)
+    released = [a.number.e164 for a in profile.assignments if a.number is not None]
+    user = profile.user
+    customer_number = profile.customer.number
+    audit.record(session, actor, "profile.deleted", customer_id=profile.customer_id, profile_id=profile.id,
+                 subject=_subject(profile), numbers_released=released)
+    platform.emit(session, "profile.deleted", profile_id=profile.id, customer=customer_number,
+                  email=profile.email_normalized, numbers_released=released)
+    session.delete(profile)
+    session.flush()
+    other_roles = [g for g in user.grants if not (g.role == Role.UMS_USER and g.customer_id == profile.customer_id)]
+    if other_roles:
+        for grant in list(user.grants):
+            if grant.role == Role.UMS_USER and grant.customer_id == profile.customer_id:
+                user.grants.remove(grant)
+    else:
+        session.delete(user)
+    session.flush()

@@ -52,15 +52,19 @@ def _number_in_use(number_id):
 
 def free_numbers(session: Session, profile: UmsProfile, q: str = "",
                  limit: int = FREE_NUMBER_LIMIT) -> list[PhoneNumber]:
-    """Numbers of the profile's site that serve nothing anywhere; ``q`` matches digits of the
-    extension or of the number (national or international form)."""
+    """Numbers of the profile's site that serve nothing anywhere. ``q`` is an extension or part of
+    the number, or the start of it in national (030 …) or international (+49 …) form."""
     query = select(PhoneNumber).where(PhoneNumber.site_id == profile.site_id,
                                       ~_number_in_use(PhoneNumber.id))
-    digits = re.sub(r"\D", "", q or "")
-    if digits:
-        national = digits[1:] if digits.startswith("0") else digits
+    raw = (q or "").strip()
+    digits = re.sub(r"\D", "", raw)
+    if raw.startswith("+") and digits:
+        query = query.where(PhoneNumber.e164.startswith("+" + digits))
+    elif digits.startswith("0") and len(digits) >= 3:  # national form, e.g. 030 1234567-15
+        query = query.where(PhoneNumber.e164.startswith("+49" + digits[1:]))
+    elif digits:
         query = query.where(or_(PhoneNumber.extension.startswith(digits),
-                                PhoneNumber.e164.contains(national)))
+                                PhoneNumber.e164.contains(digits)))
     # Extensions are stored as text: order by length first so -2 comes before -10.
     return list(session.scalars(
         query.order_by(PhoneNumber.block_id, func.length(PhoneNumber.extension), PhoneNumber.extension)

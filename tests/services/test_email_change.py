@@ -74,7 +74,7 @@ def test_five_wrong_tries_void_the_code(db_session, admin, anna):
     email_change.request_code(db_session, admin, anna)
     code = mailed_code(db_session, anna.email_normalized)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
-    for n in range(5):
+    for _ in range(5):
         with pytest.raises(ValidationFailed) as exc:
             email_change.verify_code(db_session, admin, anna, wrong)
         assert exc.value.field == "code"

@@ -18,10 +18,12 @@ def wants_partial() -> bool:
     )
 
 
-def render(page: str, partial: str, *, status: int = 200, trigger: dict | str | None = None,
-           **context) -> Response:
-    """Render ``partial`` for htmx, else ``page`` (which includes the same partial)."""
-    template = partial if wants_partial() else page
+def render(page_template: str, partial_template: str, /, *, status: int = 200,
+           trigger: dict | str | None = None, **context) -> Response:
+    """Render the partial for htmx, else the page (which includes the same partial).
+
+    The templates are positional-only, so ``page=`` and ``partial=`` stay free for the context."""
+    template = partial_template if wants_partial() else page_template
     response = make_response(render_template(template, **context), status)
     response.vary.add("HX-Request")
     if trigger:

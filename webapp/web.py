@@ -42,6 +42,11 @@ def select_locale() -> str:
     return "de"
 
 
+def is_api_request() -> bool:
+    """The platform's JSON API, also at its URLs that match no route (404, 405)."""
+    return request.blueprint == "api" or request.path.startswith("/api/")
+
+
 def init_app(app: Flask) -> None:
     from .models import User
 
@@ -60,7 +65,7 @@ def init_app(app: Flask) -> None:
             response = make_response("", 401)
             response.headers["HX-Redirect"] = login
             return response
-        if request.blueprint == "api":
+        if is_api_request():
             return {"error": "unauthorized"}, 401
         return redirect(login)
 
@@ -76,7 +81,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
-        if request.blueprint == "api":
+        if is_api_request():
             return {"error": type(exc).__name__, "message": str(exc.message)}, exc.status
         status = exc.status
         if isinstance(exc, AccessDenied):
@@ -92,7 +97,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):
-        if request.blueprint == "api":
+        if is_api_request():
             return {"error": "csrf", "message": exc.description}, 400
         message = _l("Your form was open too long or came from elsewhere. Please reload the page and try again.")
         name = "partials/errors/_refused.html" if wants_partial() else "errors/refused.html"
@@ -100,7 +105,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        if request.blueprint == "api":
+        if is_api_request():
             return {"error": exc.name, "message": exc.description}, exc.code
         if exc.code == 404:
             message = _l("This page does not exist or is no longer there.")
@@ -116,7 +121,7 @@ def init_app(app: Flask) -> None:
         session = g.pop("db_session", None)
         if session is not None:
             session.rollback()
-        if request.blueprint == "api":
+        if is_api_request():
             return {"error": "internal", "message": "Internal error; nothing was changed."}, 500
         message = _l("Something went wrong on our side; nothing was changed. Please try again.")
         name = "partials/errors/_refused.html" if wants_partial() else "errors/refused.html"

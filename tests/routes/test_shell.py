@@ -125,8 +125,6 @@ def test_unknown_url_is_404(client):
     assert "Diese Seite gibt es nicht oder nicht mehr." in response.text
 
 
-@pytest.mark.xfail(reason="admin area: /ums does not yet refuse (authz.can_administer_ums in progress)",
-                   strict=False)
 def test_pure_ums_user_is_refused_the_ums_administration_with_the_reason(client):
     login(client, "anna.schmidt@muster.example")
     response = client.get("/ums")

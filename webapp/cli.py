@@ -40,3 +40,28 @@ def init_app(app: Flask) -> None:
         for mail_id in ids:
             mail.deliver_by_id(mail_id)
         click.echo(f"mail delivered: {len(ids)}")
+
+    @app.cli.command("voicemail-deposit")
+    @click.argument("number")
+    @click.option("--file", "audio_file", type=click.File("rb"), help="An audio file (WAV, MP3, OGG, M4A, FLAC).")
+    @click.option("--text", help="A sentence spoken offline by eSpeak NG.")
+    @click.option("--caller", default=None, help="Caller number; leave out for a withheld number.")
+    @click.option("--language", default="de", type=click.Choice(["de", "en"]))
+    def voicemail_deposit_command(number, audio_file, text, caller, language) -> None:
+        """Deposit a voicemail message for NUMBER as the telephony platform would."""
+        from .extensions import db
+        from .services import voicemail
+        from .services.errors import DomainError
+
+        if audio_file and text:
+            raise click.UsageError("Give either --file or --text, not both.")
+        try:
+            message = voicemail.deposit_generated(
+                db.session, number, text=text, data=audio_file.read() if audio_file else None,
+                caller=caller, language=language)
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc.message)) from exc
+        db.session.commit()
+        click.echo(f"voicemail message {message.id} stored for {message.called_e164} "
+                   f"({message.duration_ms / 1000:.1f} s)")

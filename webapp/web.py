@@ -129,7 +129,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _shell_context():
-        return {"nav": navigation(), "current_locale": select_locale(), "languages": LANGUAGES}
+        return {"nav": navigation(), "current_locale": select_locale(), "languages": LANGUAGES,
+                "voicemail_badge": voicemail_badge}
 
     app.jinja_env.filters["phone"] = format_phone
     app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt) if value else ""
@@ -169,6 +170,16 @@ def navigation() -> list[dict]:
             items.append({"endpoint": "orders.backoffice", "label": _l("Back office")})
     g.nav = items
     return items
+
+
+def voicemail_badge() -> int:
+    """New voicemail messages of the signed-in user's own profile (the navigation badge)."""
+    if not (current_user and current_user.is_authenticated):
+        return 0
+    from .services import voicemail
+
+    profile = authz.own_profile(db.session, current_user)
+    return voicemail.new_count(db.session, profile.id) if profile is not None else 0
 
 
 def home_endpoint() -> str:

@@ -58,10 +58,7 @@ def read(key: str) -> bytes:
 def delete(key: str | None) -> None:
     if not key:
         return
-    try:
-        path_for(key).unlink()
-    except FileNotFoundError:
-        pass
+    path_for(key).unlink(missing_ok=True)
 
 
 def delete_prefix(prefix: str) -> None:

@@ -31,3 +31,75 @@ def _authenticate():
 @bp.get("/ping")
 def ping():
     return jsonify(ok=True)
+
+
+# --- Anrufbeantworter (voicemail) ------------------------------------------------------------
+
+
+def _voicemail_error(exc):
+    """A refusal as JSON with the field it concerns (messages in English for the platform)."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        body = {"error": type(exc).__name__, "message": str(exc.message)}
+    if getattr(exc, "field", None):
+        body["field"] = exc.field
+    return jsonify(body), exc.status
+
+
+@bp.post("/voicemail/messages")
+def voicemail_deposit():
+    """Multipart: audio (file), called, caller (empty when withheld), received_at (ISO 8601),
+    platform_message_id. 201 when stored, 200 when that id was stored before."""
+    from ...extensions import db
+    from ...services import voicemail
+    from ...services.errors import DomainError
+
+    upload = request.files.get("audio")
+    data = voicemail.DepositInput(
+        called=request.form.get("called", ""), caller=request.form.get("caller"),
+        received_at=request.form.get("received_at"),
+        platform_message_id=request.form.get("platform_message_id", ""),
+        audio=upload.read() if upload else None,
+    )
+    try:
+        message, created = voicemail.deposit(db.session, data)
+    except DomainError as exc:
+        return _voicemail_error(exc)
+    return jsonify(id=message.id, platform_message_id=message.platform_message_id, created=created,
+                   duration_ms=message.duration_ms), 201 if created else 200
+
+
+@bp.post("/voicemail/pin-check")
+def voicemail_pin_check():
+    """JSON or form: number, pin → {"ok": true|false, ...}; 3 wrong PINs lock for 15 minutes."""
+    from ...extensions import db
+    from ...services import voicemail
+    from ...services.errors import DomainError
+
+    values = request.get_json(silent=True) or request.form
+    number = voicemail.normalize_number(str(values.get("number", "")))
+    if number is None:
+        return jsonify(error="ValidationFailed", message="number is missing or not a phone number.",
+                       field="number"), 422
+    try:
+        result = voicemail.check_pin(db.session, number, str(values.get("pin", "")))
+    except DomainError as exc:
+        return _voicemail_error(exc)
+    return jsonify(ok=result.ok, reason=result.reason or None, attempts_left=result.attempts_left,
+                   locked_until=result.locked_until.isoformat() if result.locked_until else None)
+
+
+@bp.get("/voicemail/greetings/<int:greeting_id>/audio")
+def voicemail_greeting_audio(greeting_id: int):
+    """The telephony WAV of a greeting named in a ``voicemail.greeting_changed`` event."""
+    from flask import abort, send_file
+
+    from ...extensions import db
+    from ...models import VoicemailGreeting
+    from ...services import storage
+
+    greeting = db.session.get(VoicemailGreeting, greeting_id)
+    if greeting is None or not storage.exists(greeting.audio_key):
+        abort(404)
+    return send_file(storage.path_for(greeting.audio_key), mimetype="audio/wav", conditional=True)

@@ -2,4 +2,19 @@ from flask import Blueprint
 
 bp = Blueprint("voicemail", __name__)
 
+from ...services import voicemail as _voicemail  # noqa: E402  (registers the mail hook)
 from . import routes  # noqa: E402,F401
+
+
+def _register_profile_hook() -> None:
+    """Deleting a profile removes its voicemail files (the rows cascade in the database)."""
+    try:
+        from ...services import profiles
+    except ImportError:  # pragma: no cover - the profile administration is not there yet
+        return
+    hooks = getattr(profiles, "BEFORE_PROFILE_DELETE", None)
+    if hooks is not None and _voicemail.delete_profile_media not in hooks:
+        hooks.append(_voicemail.delete_profile_media)
+
+
+_register_profile_hook()

@@ -1,0 +1,121 @@
+"""Signing in and out through the browser, and the language switch (German UI by default)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from tests.e2e.conftest import sign_in
+
+# login → (landing path, its h1)
+DEMO_DASHBOARDS = [
+    ("admin@muster.example", "/ums", "Unified Messaging"),
+    ("admin2@muster.example", "/ums", "Unified Messaging"),
+    ("anna.schmidt@muster.example", "/me", "Meine Dienste"),
+    ("cf-admin@beispiel.example", "/ums", "Unified Messaging"),
+    ("reseller@partner.example", "/ums", "Unified Messaging"),
+    ("mandant@nord.example", "/ums", "Unified Messaging"),
+    ("betrieb@carrier.example", "/backoffice", "Back Office"),
+]
+
+
+def signed_out_at_login(page) -> None:
+    expect(page).to_have_url(re.compile(r"/login(\?.*)?$"))
+    expect(page.get_by_role("heading", level=1, name="Anmelden")).to_be_visible()
+
+
+@pytest.mark.parametrize(("email", "path", "heading"), DEMO_DASHBOARDS)
+def test_every_demo_login_lands_on_its_dashboard(page, email, path, heading):
+    sign_in(page, email)
+    expect(page).to_have_url(re.compile(re.escape(path) + "$"))
+    expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
+    expect(page.get_by_role("button", name="Abmelden")).to_be_visible()
+
+
+def test_the_ums_user_dashboard_shows_annas_three_services(page):
+    sign_in(page, "anna.schmidt@muster.example")
+    services = page.get_by_role("region", name="Dienste")
+    for name in ("Fax", "Anrufbeantworter", "Konferenz"):
+        expect(services.get_by_role("heading", level=2, name=name)).to_be_visible()
+
+
+def test_wrong_password_returns_to_the_form_with_one_neutral_message(page):
+    sign_in(page, "admin@muster.example", "not-the-password")
+    signed_out_at_login(page)
+    alert = page.get_by_role("alert").filter(has_text="E-Mail-Adresse oder Passwort ist nicht korrekt.")
+    expect(alert).to_have_count(1)
+    expect(page.get_by_label("E-Mail-Adresse")).to_have_value("admin@muster.example")
+    expect(page.get_by_label("Passwort")).to_have_value("")
+
+
+def test_unknown_login_gets_the_same_message(page):
+    sign_in(page, "niemand@muster.example", "not-the-password")
+    expect(page.get_by_role("alert")).to_have_text("E-Mail-Adresse oder Passwort ist nicht korrekt.")
+
+
+def test_logout_ends_the_session(page):
+    sign_in(page, "admin@muster.example")
+    expect(page).to_have_url(re.compile(r"/ums$"))
+    page.get_by_role("button", name="Abmelden").click()
+    signed_out_at_login(page)
+    expect(page.get_by_text("Sie wurden abgemeldet.")).to_be_visible()
+    page.goto("/ums")
+    signed_out_at_login(page)
+
+
+def test_after_login_the_user_returns_to_the_page_asked_for(page):
+    page.goto("/contracts")
+    signed_out_at_login(page)
+    page.get_by_label("E-Mail-Adresse").fill("admin@muster.example")
+    page.get_by_label("Passwort").fill("demo-admin-2026")
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page).to_have_url(re.compile(r"/contracts$"))
+
+
+def test_language_switch_signed_out_persists_on_reload(page):
+    page.goto("/login")
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", level=1, name="Sign in")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.reload()
+    expect(page.get_by_role("heading", level=1, name="Sign in")).to_be_visible()
+    expect(page.get_by_label("Password")).to_be_visible()
+    page.get_by_role("button", name="Deutsch").click()
+    expect(page.get_by_role("heading", level=1, name="Anmelden")).to_be_visible()
+
+
+@pytest.fixture
+def restore_locale(live_app):
+    """The signed-in switch stores the language on the user; put it back for other tests."""
+    emails: list[str] = []
+    yield emails.append
+    from webapp.extensions import db
+    from webapp.models import User
+
+    with live_app.app_context():
+        for user in db.session.scalars(select(User).where(User.email.in_(emails))):
+            user.locale = None
+        db.session.commit()
+
+
+def test_language_switch_signed_in_stays_on_the_page_and_follows_the_user(page, restore_locale):
+    email = "betrieb@carrier.example"
+    restore_locale(email)
+    sign_in(page, email)
+    expect(page.get_by_role("heading", level=1, name="Back Office")).to_be_visible()
+    page.get_by_role("button", name="English").click()
+    expect(page).to_have_url(re.compile(r"/backoffice$"))
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+    # a new browser without the cookie: the language comes with the login
+    page.context.clear_cookies()
+    sign_in(page, email)  # the form is German again until the user is known
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    page.get_by_role("button", name="Deutsch").click()
+    expect(page.get_by_role("button", name="Abmelden")).to_be_visible()

@@ -32,6 +32,14 @@ class ServiceRow:
         return self.assignment.number if self.assignment else None
 
 
+def display(number: PhoneNumber) -> str:
+    """German national format with the extension set off, e.g. ``030 1234567-12``."""
+    from ..web import format_phone
+
+    base = number.e164[: len(number.e164) - len(number.extension)]
+    return f"{format_phone(base)}-{number.extension}"
+
+
 def parse_service(value: str) -> Service:
     try:
         return Service(value)
@@ -77,11 +85,9 @@ def _assignment(session: Session, profile: UmsProfile, service: Service) -> Serv
 
 
 def _taken_error(number: PhoneNumber) -> NumberTaken:
-    from ..web import format_phone
-
     return NumberTaken(
         _l("The number %(number)s already serves another service. Please choose a free number of this site.",
-           number=format_phone(number.e164)),
+           number=display(number)),
         field="number_id",
     )
 

@@ -99,7 +99,8 @@ def create_profile():
     form = ProfileCreateForm(request.args) if request.method == "GET" and request.args else ProfileCreateForm()
     by_id = {c.id: c for c in contracts}
     selected = by_id.get(form.contract_id.data) or by_id.get(_int_arg("contract")) or contracts[0]
-    form.contract_id.data = selected.id
+    if request.method == "GET":
+        form.contract_id.data = selected.id
     _contract_choices(form, contracts, selected)
     licence_error = None
     if form.validate_on_submit():
@@ -301,7 +302,7 @@ def assign_number(profile_id: int, service: str):
             return _respond(profile, SERVICES_PARTIAL, status=status, assign_errors={svc: str(exc.message)})
         return _respond(profile, SERVICES_PARTIAL, event="numbers-changed", toast=_(
             "%(service)s now answers on %(number)s.", service=numbers.SERVICE_LABELS[svc],
-            number=web.format_phone(assignment.number.e164)))
+            number=numbers.display(assignment.number)))
     return _respond(profile, SERVICES_PARTIAL, status=422,
                     assign_errors={svc: " ".join(str(e) for e in form.number_id.errors)})
 

@@ -137,10 +137,15 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["now"] = datetime.now
 
 
-def format_phone(e164: str | None) -> str:
-    """German national format, e.g. +49301234567 12 → 030 1234567-12 style grouping by library."""
-    if not e164:
+def format_phone(number) -> str:
+    """German national format (``030 1234567``), international for other countries. Given a
+    ``PhoneNumber`` of a block, its extension is set off: ``030 1234567-12``."""
+    if not number:
         return ""
+    extension = getattr(number, "extension", None)
+    e164 = getattr(number, "e164", number)
+    if extension and e164.endswith(extension) and len(e164) > len(extension):
+        return f"{format_phone(e164[: -len(extension)])}-{extension}"
     try:
         parsed = phonenumbers.parse(e164, "DE")
     except phonenumbers.NumberParseException:

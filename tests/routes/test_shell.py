@@ -247,3 +247,24 @@ def test_a_request_that_is_refused_stores_nothing(app, client, db_session, error
 
     assert client.get("/_probe/ok").status_code == 200
     assert _audit_count(db_session) == before + 1
+
+
+# --- numbers --------------------------------------------------------------------------------------
+
+
+def test_phone_filter_shows_german_national_format_with_the_extension_set_off(db_session):
+    from webapp.models import PhoneNumber
+    from webapp.web import format_phone
+
+    number = db_session.scalar(select(PhoneNumber).where(PhoneNumber.e164 == "+4930123456712"))
+    assert format_phone(number) == "030 1234567-12"
+    assert format_phone("+49301234567") == "030 1234567"
+    assert format_phone("+431234567") == "+43 1 234567"
+    assert format_phone(None) == ""
+
+
+def test_user_dashboard_shows_each_service_with_its_extension(client):
+    login(client, "anna.schmidt@muster.example")
+    text = client.get("/me").text
+    for extension in ("10", "11", "12"):
+        assert f"030 1234567-{extension}" in text

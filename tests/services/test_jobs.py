@@ -1,13 +1,15 @@
 """A real Huey consumer picks a job from the queue and runs it against the committed database.
 
-Everywhere else the tests run Huey in immediate mode; this test points the global queue at a
-SQLite file, starts a consumer with one worker thread, and puts everything back afterwards.
+Everywhere else the tests run Huey in immediate mode; these tests point the global queue at a
+SQLite file or at Redis, start a consumer with one worker thread, and put everything back.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import time
+import uuid
 
 import pytest
 from sqlalchemy import select
@@ -22,19 +24,37 @@ from webapp.services import mail, platform
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-@pytest.fixture
-def queued_app(tmp_path):
-    """An app on a committed database whose jobs go into a SQLite queue instead of running at once."""
-    saved = (jobs.huey.immediate, jobs.huey.storage_class, jobs.huey.storage_kwargs, jobs._worker_app)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_available() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def queued_app(request, tmp_path):
+    """An app on a committed database whose jobs go into a real queue (a SQLite file, or Redis as in
+    production) instead of running at once. The queue gets a name of its own for this test."""
+    if request.param == "redis" and not redis_available():
+        pytest.skip(f"Redis is not reachable at {REDIS_URL} (.ci/run starts it)")
+    huey = jobs.huey
+    saved = (huey.immediate, huey.name, huey.storage_class, huey.storage_kwargs, jobs._worker_app)
     url = prepared_database(tmp_path, "jobs")
-    app = create_app(make_config(url, HUEY_IMMEDIATE=False, REDIS_URL=None,
-                                 HUEY_SQLITE_PATH=str(tmp_path / "huey.db")))
-    assert not jobs.huey.immediate
+    huey.name = f"ums-test-{uuid.uuid4().hex[:8]}"
+    app = create_app(make_config(url, HUEY_IMMEDIATE=False, HUEY_SQLITE_PATH=str(tmp_path / "huey.db"),
+                                 REDIS_URL=REDIS_URL if request.param == "redis" else None))
+    assert not huey.immediate
     yield app
+    huey.flush()
     app.extensions["db"].engine.dispose()
-    jobs.huey.immediate = True  # back to memory storage before the queue settings are restored
-    jobs.huey.storage_class, jobs.huey.storage_kwargs, jobs._worker_app = saved[1:]
-    jobs.huey.immediate = saved[0]
+    huey.immediate = True  # back to memory storage before the queue settings are restored
+    huey.name, huey.storage_class, huey.storage_kwargs, jobs._worker_app = saved[1:]
+    huey.immediate = saved[0]
     drop_database(url)
 
 

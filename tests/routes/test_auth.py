@@ -28,7 +28,7 @@ def test_wrong_password_and_unknown_login_get_the_same_neutral_message(client, e
     response = client.post("/login", data={"email": email, "password": "wrong-password"})
     assert response.status_code == 422
     assert "E-Mail-Adresse oder Passwort ist nicht korrekt." in response.text
-    assert 'value="%s"' % email in response.text
+    assert f'value="{email}"' in response.text
 
 
 def test_login_is_case_insensitive_on_the_email(client):

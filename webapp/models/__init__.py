@@ -2,6 +2,7 @@
 
 from .base import Base, utcnow
 from .contracts import Contract, Licence, NumberBlock, PhoneNumber, Site
+from .orders import Cart, CartItem, Order, OrderItem, OrderStatus, Product, ProductKind
 from .org import (
     Customer,
     DataProcessingAgreement,
@@ -13,10 +14,17 @@ from .org import (
     TenantCustomer,
     User,
 )
-from .orders import Cart, CartItem, Order, OrderItem, OrderStatus, Product, ProductKind
 from .system import AuditEntry, DeliveryStatus, MailMessage, PlatformEvent, UserToken
 from .ums import EmailChangeCode, Service, ServiceAssignment, UmsProfile
-from .voicemail import GreetingKind, GreetingSource, GreetingStatus, VoicemailGreeting, VoicemailMessage, VoicemailMode, VoicemailSettings  # noqa: F401,E501
+from .voicemail import (  # noqa: F401
+    GreetingKind,
+    GreetingSource,
+    GreetingStatus,
+    VoicemailGreeting,
+    VoicemailMessage,
+    VoicemailMode,
+    VoicemailSettings,
+)
 
 __all__ = [
     "AuditEntry",

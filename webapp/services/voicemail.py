@@ -431,7 +431,7 @@ def _emit_greeting(session: Session, profile: UmsProfile, kind: GreetingKind,
     number = number_of(session, profile)
     if number is None:
         return
-    payload = {"profile_id": profile.id, "number": number, "kind": kind.value, "source": "standard"}
+    payload = {"profile_id": profile.id, "number": number, "greeting_kind": kind.value, "source": "standard"}
     if greeting is not None:
         payload.update(
             source=greeting.source.value, greeting_id=greeting.id, duration_ms=greeting.duration_ms,

@@ -72,9 +72,15 @@ class SettingsForm(FlaskForm):
                 _l("„nach Versand löschen“ is only possible with the e-mail notification and the audio attached.")
             )
 
-    def validate_notify_address(self, field):
-        if self.notify_target.data == "other" and not (field.data or "").strip():
-            raise ValidationError(_l("Please enter the address for the notification."))
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # Optional() ends the field's own chain when it is empty, so the "required when another
+        # address is chosen" rule lives here.
+        if self.notify_target.data == "other" and not (self.notify_address.data or "").strip():
+            self.notify_address.errors = [*self.notify_address.errors,
+                                          _l("Please enter the address for the notification.")]
+            valid = False
+        return valid
 
 
 

@@ -1,0 +1,320 @@
+"""Voicemail pages: full page and partial, the htmx contract, audio with Range, access."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.conftest import HTMX, login
+from tests.services.test_audio import tone
+from tests.services.test_voicemail import anna, deposit, profile_by_email
+from webapp.models import GreetingKind, VoicemailMessage
+from webapp.services import voicemail as vm
+
+ANNA = "anna.schmidt@muster.example"
+
+
+@pytest.fixture
+def profile(db_session):
+    return anna(db_session)
+
+
+@pytest.fixture
+def as_anna(client):
+    return login(client, ANNA)
+
+
+def base(profile) -> str:
+    return f"/profiles/{profile.id}/voicemail"
+
+
+def fresh(db_session, model, ident):
+    """The row as the request left it (requests use sessions of their own)."""
+    db_session.expire_all()
+    return db_session.get(model, ident)
+
+
+def trigger(response) -> dict:
+    return json.loads(response.headers["HX-Trigger"])
+
+
+# --- pages and partials -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", ["", "/settings", "/greetings"])
+def test_full_page_and_partial(as_anna, profile, page):
+    full = as_anna.get(base(profile) + page)
+    assert full.status_code == 200
+    assert "<html" in full.text and "Anrufbeantworter" in full.text
+    assert "HX-Request" in full.headers["Vary"]
+    partial = as_anna.get(base(profile) + page, headers=HTMX)
+    assert partial.status_code == 200
+    assert "<html" not in partial.text
+    assert re.match(r'\s*(<section id="vm-(messages|settings|greetings)")', partial.text.split("\n", 3)[-1]) or \
+        'id="vm-' in partial.text[:400]
+
+
+def test_messages_page_lists_newest_first_with_caller_and_unknown(as_anna, profile):
+    page = as_anna.get(base(profile)).text
+    assert "040 123456789" in page  # the demo's first caller, national format
+    assert page.index("040 123456789") < page.index("030 98765432")
+    assert "Unbekannt" in page
+    assert 'id="vm-nav-badge"' in page  # the navigation badge
+
+
+def test_navigation_badge_shows_new_messages(as_anna, db_session, profile):
+    count = vm.new_count(db_session, profile.id)
+    page = as_anna.get("/me").text
+    badge = re.search(r'<span id="vm-nav-badge">(.*?)</span></span>', page, re.S).group(1)
+    assert f">{count}<" in badge
+
+
+def test_signed_out_htmx_request_gets_hx_redirect(client, profile):
+    response = client.get(base(profile), headers=HTMX)
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/login")
+
+
+@pytest.mark.parametrize("path", ["", "/settings", "/greetings", "/messages/1/audio"])
+def test_another_ums_user_gets_403_also_on_partials(client, db_session, profile, path):
+    login(client, "max.mueller@muster.example", "demo-user-2026")
+    response = client.get(base(profile) + path, headers=HTMX)
+    assert response.status_code == 403
+    assert "own UMS profile" in response.text or "eigene" in response.text
+
+
+def test_admin_uses_the_voicemail_of_a_profile_they_manage(client, profile):
+    login(client, "admin@muster.example")
+    assert client.get(base(profile)).status_code == 200
+    assert client.get(base(profile), headers=HTMX).status_code == 200
+
+
+def test_tenant_without_avv_is_refused(client, profile):
+    login(client, "mandant@nord.example")
+    assert client.get(base(profile)).status_code == 403
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+
+def test_audio_supports_range_and_does_not_mark_heard(as_anna, db_session, profile):
+    message = deposit(db_session, data=tone("wav", 2.0))
+    url = f"{base(profile)}/messages/{message.id}/audio"
+    whole = as_anna.get(url)
+    assert whole.status_code == 200 and whole.mimetype == "audio/mpeg"
+    assert whole.headers["Accept-Ranges"] == "bytes"
+    ranged = as_anna.get(url, headers={"Range": "bytes=100-199"})
+    assert ranged.status_code == 206
+    assert ranged.headers["Content-Range"] == f"bytes 100-199/{len(whole.data)}"
+    assert ranged.data == whole.data[100:200]
+    assert fresh(db_session, VoicemailMessage, message.id).heard_at is None
+    # Converted once and kept: the same copy again.
+    assert as_anna.get(url).data == whole.data
+
+
+def test_download_is_the_telephony_wav(as_anna, db_session, profile):
+    message = deposit(db_session)
+    response = as_anna.get(f"{base(profile)}/messages/{message.id}/download")
+    assert response.status_code == 200
+    assert response.mimetype == "audio/wav"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert response.data[:4] == b"RIFF"
+
+
+def test_mark_heard_swaps_the_row_with_counters_out_of_band(as_anna, db_session, profile):
+    message = deposit(db_session)
+    before = vm.new_count(db_session, profile.id)
+    response = as_anna.post(f"{base(profile)}/messages/{message.id}/heard", headers=HTMX)
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith(f'<tr id="vm-msg-{message.id}"')
+    assert "Mark as new" in response.text or "Als neu markieren" in response.text
+    assert 'id="vm-new-count" hx-swap-oob="true"' in response.text
+    assert 'id="vm-nav-badge" hx-swap-oob="true"' in response.text
+    assert f">{before - 1}<" in response.text
+    assert "toast" in trigger(response)
+    assert fresh(db_session, VoicemailMessage, message.id).heard_at is not None
+
+    again = as_anna.post(f"{base(profile)}/messages/{message.id}/new", headers=HTMX)
+    assert again.status_code == 200
+    assert fresh(db_session, VoicemailMessage, message.id).heard_at is None
+
+
+def test_plain_form_post_redirects_back_to_the_list_state(as_anna, db_session, profile):
+    message = deposit(db_session)
+    response = as_anna.post(f"{base(profile)}/messages/{message.id}/heard", data={"show": "new", "page": "1"})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"{base(profile)}?show=new")
+
+
+def test_delete_offers_undo_and_restore_brings_it_back(as_anna, db_session, profile):
+    message = deposit(db_session)
+    response = as_anna.post(f"{base(profile)}/messages/{message.id}/delete", headers=HTMX)
+    assert response.status_code == 200
+    assert f'id="vm-msg-{message.id}"' not in response.text
+    assert 'name="ids" value="%d"' % message.id in response.text  # the undo form
+    restored = as_anna.post(f"{base(profile)}/messages/restore", data={"ids": str(message.id)}, headers=HTMX)
+    assert restored.status_code == 200
+    assert f'id="vm-msg-{message.id}"' in restored.text
+
+
+def test_plain_delete_redirects_with_undo(as_anna, db_session, profile):
+    message = deposit(db_session)
+    response = as_anna.post(f"{base(profile)}/messages/{message.id}/delete")
+    assert response.status_code == 303
+    page = as_anna.get(response.headers["Location"]).text
+    assert 'name="ids" value="%d"' % message.id in page
+
+
+def test_bulk_heard_and_delete(as_anna, db_session, profile):
+    one, two = deposit(db_session), deposit(db_session)
+    response = as_anna.post(f"{base(profile)}/messages/bulk", data={"ids": [one.id, two.id], "action": "heard"},
+                            headers=HTMX)
+    assert response.status_code == 200
+    assert fresh(db_session, VoicemailMessage, one.id).heard_at and fresh(db_session, VoicemailMessage, two.id).heard_at
+    response = as_anna.post(f"{base(profile)}/messages/bulk", data={"ids": [one.id, two.id], "action": "delete"},
+                            headers=HTMX)
+    assert response.status_code == 200 and "2" in trigger(response)["toast"]
+    assert fresh(db_session, VoicemailMessage, one.id).deleted_at is not None
+    nothing = as_anna.post(f"{base(profile)}/messages/bulk", data={"action": "delete"}, headers=HTMX)
+    assert nothing.status_code == 422
+
+
+def test_filter_search_and_pagination_partial(as_anna, db_session, profile):
+    for _ in range(vm.PAGE_SIZE + 1):
+        deposit(db_session, caller="+4989777888")
+    found = as_anna.get(base(profile), query_string={"caller": "089 777"}, headers=HTMX)
+    assert found.status_code == 200
+    assert found.text.count('<tr id="vm-msg-') == vm.PAGE_SIZE
+    assert "rel=\"next\"" in found.text
+    second = as_anna.get(base(profile), query_string={"caller": "089 777", "page": 2}, headers=HTMX)
+    assert second.text.count('<tr id="vm-msg-') == 1 and 'rel="prev"' in second.text
+    none = as_anna.get(base(profile), query_string={"caller": "0170 000"}, headers=HTMX)
+    assert '<tr id="vm-msg-' not in none.text
+
+
+def test_someone_elses_message_is_404(as_anna, db_session, profile):
+    theirs = deposit(db_session, "+4930123456720")
+    assert as_anna.get(f"{base(profile)}/messages/{theirs.id}/audio").status_code == 404
+    assert as_anna.post(f"{base(profile)}/messages/{theirs.id}/heard", headers=HTMX).status_code in (200, 404)
+    assert fresh(db_session, VoicemailMessage, theirs.id).heard_at is None
+
+
+# --- settings and PIN -------------------------------------------------------------------------
+
+
+SETTINGS = {"enabled": "y", "answer": "after", "answer_after_seconds": "25", "mode": "record",
+            "max_message_seconds": "90", "notify_target": "profile", "notify_address": ""}
+
+
+def test_settings_save_with_toast(as_anna, db_session, profile):
+    response = as_anna.post(f"{base(profile)}/settings", data={**SETTINGS, "notify_email": "y"}, headers=HTMX)
+    assert response.status_code == 200
+    assert "toast" in trigger(response)
+    assert response.text.lstrip().startswith('<section id="vm-settings"')
+    saved = vm.settings_of(db_session, profile)
+    assert (saved.answer_after_seconds, saved.max_message_seconds, saved.notify_email) == (25, 90, True)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"answer_after_seconds": "3"}, "answer_after_seconds"),
+        ({"max_message_seconds": "301"}, "max_message_seconds"),
+        ({"delete_after_send": "y"}, "delete_after_send"),
+        ({"notify_target": "other", "notify_address": ""}, "notify_address"),
+        ({"notify_target": "other", "notify_address": "not-an-address"}, "notify_address"),
+    ],
+)
+def test_settings_errors_are_422_next_to_the_field(as_anna, db_session, profile, changes, field):
+    before = vm.settings_of(db_session, profile).max_message_seconds
+    response = as_anna.post(f"{base(profile)}/settings", data={**SETTINGS, **changes}, headers=HTMX)
+    assert response.status_code == 422
+    assert f'id="{field}-errors"' in response.text and 'role="alert"' in response.text
+    assert vm.settings_of(db_session, profile).max_message_seconds == before
+
+
+def test_pin_form_rules_and_never_shown_again(as_anna, db_session, profile):
+    bad = as_anna.post(f"{base(profile)}/pin", data={"pin": "123456", "pin_confirm": "123456"}, headers=HTMX)
+    assert bad.status_code == 422 and 'id="pin-errors"' in bad.text
+    assert 'value="123456"' not in bad.text
+    mismatch = as_anna.post(f"{base(profile)}/pin", data={"pin": "394817", "pin_confirm": "394818"}, headers=HTMX)
+    assert mismatch.status_code == 422 and 'id="pin_confirm-errors"' in mismatch.text
+    good = as_anna.post(f"{base(profile)}/pin", data={"pin": "394817", "pin_confirm": "394817"}, headers=HTMX)
+    assert good.status_code == 200 and "toast" in trigger(good)
+    assert "394817" not in good.text
+    assert vm.check_pin(db_session, "+4930123456711", "394817").ok
+
+
+# --- greetings --------------------------------------------------------------------------------
+
+
+def test_greeting_upload_preview_activate(as_anna, db_session, profile):
+    from io import BytesIO
+
+    response = as_anna.post(f"{base(profile)}/greetings/busy",
+                            data={"source": "upload", "file": (BytesIO(tone("mp3", 2.0)), "ansage.mp3")},
+                            headers=HTMX, content_type="multipart/form-data")
+    assert response.status_code == 200, response.text
+    assert response.text.lstrip().startswith('<article id="greeting-busy"')
+    slot = vm.greeting_slot(db_session, profile, GreetingKind.BUSY)
+    assert slot.draft is not None and slot.active is None
+    assert f"/greetings/{slot.draft.id}/audio" in response.text
+    preview = as_anna.get(f"{base(profile)}/greetings/{slot.draft.id}/audio")
+    assert preview.status_code == 200 and preview.mimetype == "audio/mpeg"
+
+    activated = as_anna.post(f"{base(profile)}/greetings/{slot.draft.id}/activate", headers=HTMX)
+    assert activated.status_code == 200 and "toast" in trigger(activated)
+    db_session.expire_all()
+    assert vm.greeting_slot(db_session, profile, GreetingKind.BUSY).active.id == slot.draft.id
+
+
+def test_text_file_as_greeting_is_refused_next_to_the_field_and_nothing_changes(as_anna, db_session, profile):
+    from io import BytesIO
+
+    before = vm.greeting_slot(db_session, profile, GreetingKind.UNAVAILABLE).active.id
+    response = as_anna.post(f"{base(profile)}/greetings/unavailable",
+                            data={"source": "upload", "file": (BytesIO(b"Hallo Welt\n" * 30), "ansage.txt")},
+                            headers=HTMX, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert 'id="unavailable-file-errors"' in response.text and 'role="alert"' in response.text
+    assert "aria-invalid=\"true\"" in response.text
+    slot = vm.greeting_slot(db_session, profile, GreetingKind.UNAVAILABLE)
+    assert slot.active.id == before and slot.draft is None
+
+
+def test_empty_text_greeting_is_refused(as_anna, profile):
+    response = as_anna.post(f"{base(profile)}/greetings/busy", data={"source": "tts", "text": " "}, headers=HTMX)
+    assert response.status_code == 422 and 'id="busy-text-errors"' in response.text
+
+
+def test_unknown_greeting_kind_is_404(as_anna, profile):
+    assert as_anna.post(f"{base(profile)}/greetings/holiday", data={"source": "tts", "text": "x"}).status_code == 404
+
+
+def test_use_standard_greeting(as_anna, db_session, profile):
+    response = as_anna.post(f"{base(profile)}/greetings/unavailable/standard", headers=HTMX)
+    assert response.status_code == 200
+    assert 'data-greeting-state="standard"' in response.text
+    assert vm.greeting_slot(db_session, profile, GreetingKind.UNAVAILABLE).active is None
+
+
+# --- signed listen link -----------------------------------------------------------------------
+
+
+def test_listen_link_works_without_sign_in(client, db_session, profile):
+    message = deposit(db_session, data=tone("wav", 1.0))
+    token = vm.listen_token(message)
+    page = client.get(f"/voicemail/listen/{token}")
+    assert page.status_code == 200 and "<audio" in page.text
+    audio = client.get(f"/voicemail/listen/{token}/audio", headers={"Range": "bytes=0-9"})
+    assert audio.status_code == 206 and len(audio.data) == 10
+    assert client.get("/voicemail/listen/forged.token").status_code == 404
+
+
+def test_other_profiles_voicemail_page_for_max(client, db_session):
+    max_profile = profile_by_email(db_session, "max.mueller@muster.example")
+    login(client, "max.mueller@muster.example", "demo-user-2026")
+    page = client.get(base(max_profile))
+    assert page.status_code == 200

@@ -35,8 +35,8 @@ def telephony_tone(seconds: float = 2.0) -> bytes:
 
 def long_wav(seconds: int) -> bytes:
     """A long 8 kHz WAV quickly: one second of tone repeated."""
-    one = wave.open(io.BytesIO(telephony_tone(1.0)), "rb")
-    return audio.pcm_to_wav(one.readframes(one.getnframes()) * seconds)
+    with wave.open(io.BytesIO(telephony_tone(1.0)), "rb") as one:
+        return audio.pcm_to_wav(one.readframes(one.getnframes()) * seconds)
 
 
 @pytest.mark.parametrize("kind", sorted(FORMATS))
@@ -56,9 +56,9 @@ def test_every_accepted_format_converts_to_8khz_mono_16bit_wav_of_the_right_leng
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        (b"Dies ist keine Audiodatei, sondern Text.\n" * 20, "not an audio file"),
-        (b"", "empty"),
-        (b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 64, "not an audio file"),
+        (b"Dies ist keine Audiodatei, sondern Text.\n" * 20, "keine verwendbare Audiodatei"),
+        (b"", "leer"),
+        (b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 64, "keine verwendbare Audiodatei"),
     ],
     ids=["text", "empty", "broken-wav-header"],
 )
@@ -78,22 +78,22 @@ def test_a_truncated_mp3_is_refused(app):
 def test_longer_than_three_minutes_is_refused(app):
     with pytest.raises(audio.AudioRejected) as refused:
         audio.to_telephony(long_wav(181))
-    assert "too long" in str(refused.value.message)
+    assert "zu lang" in str(refused.value.message)  # the UI speaks German by default
 
 
 def test_bigger_than_ten_megabytes_is_refused_before_decoding(app):
     with pytest.raises(audio.AudioRejected) as refused:
         audio.to_telephony(b"\x00" * (10 * 1024 * 1024 + 1))
-    assert "too big" in str(refused.value.message)
+    assert "zu groß" in str(refused.value.message)
 
 
 def test_silence_and_too_short_greetings_are_refused(app):
     silent = audio.to_telephony(audio.sine(2.0, rate=8000, layout="mono", amplitude=5))
     assert silent.is_silent
-    with pytest.raises(audio.AudioRejected, match="silent"):
+    with pytest.raises(audio.AudioRejected, match="stumm"):
         audio.check_greeting(silent)
     short = audio.to_telephony(audio.sine(0.5, rate=8000, layout="mono"))
-    with pytest.raises(audio.AudioRejected, match="too short"):
+    with pytest.raises(audio.AudioRejected, match="zu kurz"):
         audio.check_greeting(short)
     audio.check_greeting(audio.to_telephony(telephony_tone(2.0)))
 

@@ -436,4 +436,4 @@ def test_cli_deposits_a_spoken_message(runner, db_session, profile):
     assert "stored for +4930123456711" in result.output
     assert vm.new_count(db_session, profile.id) == before + 1
     refused = runner.invoke(args=["voicemail-deposit", "+4930123456799", "--text", "Hallo"])
-    assert refused.exit_code != 0 and "No voicemail" in refused.output
+    assert refused.exit_code != 0 and "antwortet kein Anrufbeantworter" in refused.output

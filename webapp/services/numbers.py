@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
@@ -32,12 +33,18 @@ class ServiceRow:
         return self.assignment.number if self.assignment else None
 
 
-def display(number: PhoneNumber) -> str:
-    """German national format with the extension set off, e.g. ``030 1234567-12``."""
+@lru_cache(maxsize=4096)
+def _national(base_e164: str) -> str:
     from ..web import format_phone
 
+    return format_phone(base_e164)
+
+
+def display(number: PhoneNumber) -> str:
+    """German national format with the extension set off, e.g. ``030 1234567-12``. Numbers share
+    a few bases, so formatting (slow in ``phonenumbers``) is cached per base."""
     base = number.e164[: len(number.e164) - len(number.extension)]
-    return f"{format_phone(base)}-{number.extension}"
+    return f"{_national(base)}-{number.extension}"
 
 
 def parse_service(value: str) -> Service:

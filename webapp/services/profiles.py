@@ -129,12 +129,9 @@ def _search_condition(q: str):
         return None
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     like = f"%{escaped}%"
+    # "first last" also contains every part of the last name; e-mails are stored lower case.
     full = func.lower(UmsProfile.first_name + " " + UmsProfile.last_name)
-    return or_(
-        full.like(like, escape="\\"),
-        func.lower(UmsProfile.last_name).like(like, escape="\\"),
-        UmsProfile.email_normalized.like(like, escape="\\"),
-    )
+    return or_(full.like(like, escape="\\"), UmsProfile.email_normalized.like(like, escape="\\"))
 
 
 def list_profiles(session: Session, user: User, flt: ProfileFilter) -> ProfilePage:

@@ -41,6 +41,11 @@ def _keep_counted_refusals(response):
     return response
 
 
+@bp.app_template_filter("extension")
+def _extension_filter(number) -> str:
+    return numbers.display(number)
+
+
 def _see_other(location: str):
     """After a create or delete: a real page load (``HX-Redirect`` for htmx, 303 otherwise)."""
     response = make_response("", 204 if is_htmx() else 303)

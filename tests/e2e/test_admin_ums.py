@@ -128,6 +128,12 @@ def test_assign_three_numbers_and_see_them_in_the_list(page: Page):
     page.reload()
     expect(page.get_by_label("Suche nach Name oder E-Mail")).to_have_value("lena.lang")
     expect(page.get_by_role("row", name=re.compile("Lang, Lena"))).to_be_visible()
+    page.get_by_label("Suche nach Name oder E-Mail").fill("niemand-heisst-so")
+    expect(page.get_by_text("Kein UMS-Profil passt zu Ihrer Suche")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"q=niemand-heisst-so"))
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"q=lena\.lang"))
+    expect(page.get_by_role("row", name=re.compile("Lang, Lena"))).to_be_visible()
 
 
 def newest_mail_body(page: Page, recipient: str, subject: str) -> str:

@@ -114,7 +114,10 @@ class VoicemailMessage(Base):
 
     __tablename__ = "voicemail_messages"
     __table_args__ = (
-        Index("ix_voicemail_messages_profile_received", "profile_id", "received_at", "id"),
+        # The list (newest first, not deleted) and its count read only this index …
+        Index("ix_voicemail_messages_profile_list", "profile_id", "deleted_at", "received_at", "id"),
+        # … and the count of new messages (navigation badge, "new only") only this one.
+        Index("ix_voicemail_messages_profile_new", "profile_id", "deleted_at", "heard_at"),
         CheckConstraint("duration_ms >= 0", name="duration_positive"),
     )
 

@@ -68,7 +68,8 @@ def _list(profile, formdata, *, status=200, trigger=None, undo_ids=None):
     page = vm.list_messages(web.session(), profile, query, tz=get_timezone())
     return render("voicemail/index.html", "partials/voicemail/_messages.html", status=status, trigger=trigger,
                   profile=profile, page=page, filter_form=form, number=vm.number_of(web.session(), profile),
-                  undo_ids=undo_ids or [], query_args=query_args, oob=wants_partial())
+                  undo_ids=undo_ids or [], query_args=query_args, oob=wants_partial(),
+                  **_badge(profile, page.new_count))
 
 
 def _back_to_list(profile, undo_ids=None):
@@ -90,6 +91,11 @@ def _audio_response(key: str, mime: str, download_name: str, *, attachment: bool
                          download_name=download_name, max_age=300)
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
+
+
+def _badge(profile, new_count: int) -> dict:
+    """The navigation badge counts the signed-in user's own profile: reuse the count when it is this one."""
+    return {"vm_badge_count": new_count} if profile.user_id == current_user.id else {}
 
 
 def _toast(text) -> dict:
@@ -132,10 +138,10 @@ def _mark(profile_id: int, message_id: int, heard: bool):
         return _back_to_list(profile)
     message = vm.message_of(web.session(), profile, message_id)
     _form, query = _query(request.form)
+    count = vm.new_count(web.session(), profile.id)
     text = _l("Marked as heard.") if heard else _l("Marked as new.")
     return render("voicemail/index.html", "partials/voicemail/_message_row_oob.html", trigger=_toast(text),
-                  profile=profile, m=message, query=query, query_args=query_args,
-                  new_count=vm.new_count(web.session(), profile.id), oob=True)
+                  profile=profile, m=message, query=query, new_count=count, oob=True, **_badge(profile, count))
 
 
 @bp.post(BASE + "/messages/<int:message_id>/heard")

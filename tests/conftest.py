@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from argon2 import PasswordHasher
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
@@ -23,8 +24,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from webapp import create_app
 from webapp.db import make_engine
 from webapp.migrations import upgrade
+from webapp.services import accounts
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+# Argon2 at production cost takes about 0.2 s per hash or check; the suite signs in hundreds of
+# times and hashes every demo password for each database it prepares.
+accounts.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def _normalise(url: str) -> str:

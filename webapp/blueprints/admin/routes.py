@@ -47,7 +47,10 @@ def _extension_filter(number) -> str:
 
 
 def _see_other(location: str):
-    """After a create or delete: a real page load (``HX-Redirect`` for htmx, 303 otherwise)."""
+    """After a create or delete: a real page load (``HX-Redirect`` for htmx, 303 otherwise).
+
+    Not ``htmx.redirect``: the GET that follows an ``HX-Location`` is an htmx request, so it would
+    be answered with the partial and swapped into ``<body>`` without the page around it."""
     response = make_response("", 204 if is_htmx() else 303)
     response.headers["HX-Redirect" if is_htmx() else "Location"] = location
     return response

@@ -173,3 +173,22 @@ def test_phone_width_message_list(page: Page, live_server, live_app, anna_id):
     expect(row.get_by_role("button", name="Als gehört markieren")).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375 + 1
+
+
+def test_a_greeting_recorded_in_the_browser_becomes_a_preview(page: Page, anna_id):
+    """MediaRecorder with Chromium's fake microphone (a beeping tone); the server decodes the WebM."""
+    sign_in(page, ANNA)
+    page.goto(f"/profiles/{anna_id}/voicemail/greetings")
+    card = greeting_card(page, "Abwesenheit")
+    card.get_by_text("Neue Ansage").click()
+    card.get_by_role("button", name="Aufnahme starten").click()
+    expect(card.locator("[data-vm-record-status]")).to_contain_text("Aufnahme läuft")
+    recorder = card.locator("form[data-vm-recorder]")
+    page.wait_for_function("form => Date.now() - Number(form.dataset.recordingSince || Date.now()) > 2000",
+                           arg=recorder.element_handle())
+    card.get_by_role("button", name="Aufnahme beenden").click()
+    use = card.get_by_role("button", name="Aufnahme verwenden und Vorschau erstellen")
+    expect(use).to_be_enabled()
+    use.click()
+    expect(card.get_by_label("Vorschau von „Abwesenheit“ abspielen")).to_be_visible()
+    expect(card.get_by_role("region", name="Vorschau")).to_contain_text("Im Browser aufgenommen")

@@ -764,7 +764,7 @@ def notify(session: Session, profile: UmsProfile, settings: VoicemailSettings, m
         after_send=("voicemail.delete_after_send", message.id) if settings.delete_after_send else None,
         profile=profile, message=message, caller=caller, duration=duration_text(message.duration_ms),
         attached=attach, delete_after_send=settings.delete_after_send,
-        signin_link=external_url("voicemail.index", profile_id=profile.id, message=message.id),
+        signin_link=external_url("voicemail.index", profile_id=profile.id) + f"#vm-msg-{message.id}",
         listen_link=external_url("voicemail.listen", token=listen_token(message)),
     )
 

@@ -268,3 +268,38 @@ def test_user_dashboard_shows_each_service_with_its_extension(client):
     text = client.get("/me").text
     for extension in ("10", "11", "12"):
         assert f"030 1234567-{extension}" in text
+
+
+# --- the htmx helper's contract -------------------------------------------------------------------
+
+
+@pytest.fixture
+def probes(app):
+    from webapp import htmx
+
+    def invalid():
+        return htmx.render("errors/refused.html", "partials/errors/_refused.html", status=422,
+                           trigger={"toast": "Bitte prüfen"}, message="Name fehlt")
+
+    app.add_url_rule("/_probe/invalid", "probe_invalid", invalid, methods=["POST"])
+    app.add_url_rule("/_probe/created", "probe_created", lambda: htmx.redirect("/me"), methods=["POST"])
+    return app
+
+
+def test_render_answers_422_with_the_partial_and_an_hx_trigger_for_htmx(client, probes):
+    response = client.post("/_probe/invalid", headers=HTMX)
+    assert response.status_code == 422
+    assert "Name fehlt" in response.text and "<html" not in response.text
+    assert response.headers["HX-Trigger"] == '{"toast": "Bitte pr\\u00fcfen"}'
+    assert "HX-Request" in response.headers["Vary"]
+    page = client.post("/_probe/invalid")
+    assert page.status_code == 422 and is_full_page(page)
+
+
+def test_redirect_after_a_create_is_hx_location_for_htmx_and_303_otherwise(client, probes):
+    htmx_response = client.post("/_probe/created", headers=HTMX)
+    assert htmx_response.status_code == 204
+    assert htmx_response.headers["HX-Location"] == "/me"
+    plain = client.post("/_probe/created")
+    assert plain.status_code == 303
+    assert plain.headers["Location"] == "/me"

@@ -153,7 +153,7 @@ def test_delete_offers_undo_and_restore_brings_it_back(as_anna, db_session, prof
     response = as_anna.post(f"{base(profile)}/messages/{message.id}/delete", headers=HTMX)
     assert response.status_code == 200
     assert f'id="vm-msg-{message.id}"' not in response.text
-    assert 'name="ids" value="%d"' % message.id in response.text  # the undo form
+    assert f'name="ids" value="{message.id}"' in response.text  # the undo form
     restored = as_anna.post(f"{base(profile)}/messages/restore", data={"ids": str(message.id)}, headers=HTMX)
     assert restored.status_code == 200
     assert f'id="vm-msg-{message.id}"' in restored.text
@@ -164,7 +164,7 @@ def test_plain_delete_redirects_with_undo(as_anna, db_session, profile):
     response = as_anna.post(f"{base(profile)}/messages/{message.id}/delete")
     assert response.status_code == 303
     page = as_anna.get(response.headers["Location"]).text
-    assert 'name="ids" value="%d"' % message.id in page
+    assert f'name="ids" value="{message.id}"' in page
 
 
 def test_bulk_heard_and_delete(as_anna, db_session, profile):
@@ -318,3 +318,17 @@ def test_other_profiles_voicemail_page_for_max(client, db_session):
     login(client, "max.mueller@muster.example", "demo-user-2026")
     page = client.get(base(max_profile))
     assert page.status_code == 200
+
+
+def test_demo_message_audio_is_spoken_again_when_the_media_root_lacks_it(as_anna, db_session, profile):
+    from sqlalchemy import select
+
+    from webapp.services import storage, tts
+
+    if not tts.available():
+        pytest.skip("espeak-ng is not installed")
+    demo = db_session.scalar(select(VoicemailMessage).where(VoicemailMessage.platform_message_id == "demo-anna-1"))
+    assert not storage.exists(demo.audio_key)  # this test's media root is empty
+    response = as_anna.get(f"{base(profile)}/messages/{demo.id}/download")
+    assert response.status_code == 200 and response.data[:4] == b"RIFF"
+    assert as_anna.get(f"{base(profile)}/messages/{demo.id}/audio").status_code == 200

@@ -45,6 +45,19 @@ def _audio(key: str, text: str, silent_fallback_seconds: float = 3.0) -> tuple[s
         return key, wav.getnframes() * 1000 // wav.getframerate()
 
 
+def restore(key: str) -> bool:
+    """Speak a demo file again when the media directory lost it (a fresh media root, a cleaned
+    instance); True when ``key`` was a demo file and exists again."""
+    import re
+
+    found = re.fullmatch(r"voicemail/\d+/(messages/demo-(\d+)|greetings/demo-unavailable)\.wav", key)
+    if not found:
+        return False
+    text = GREETING if found.group(2) is None else MESSAGES[int(found.group(2)) - 1][3]
+    _audio(key, text)
+    return True
+
+
 def load(session: Session, refs) -> None:
     anna = refs.profiles["anna"]
     session.add(VoicemailSettings(

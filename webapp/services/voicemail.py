@@ -596,10 +596,7 @@ def playback(session: Session, item: VoicemailMessage | VoicemailGreeting) -> tu
     """(storage key, mime type) of the browser copy, made from the WAV on first use and kept."""
     if item.playback_key and storage.exists(item.playback_key):
         return item.playback_key, _mime(item.playback_key)
-    try:
-        wav = storage.read(item.audio_key)
-    except storage.StorageError as exc:
-        raise NotFound(_l("The audio of this item is missing.")) from exc
+    wav = read_audio(item.audio_key)
     data, _mime_type, suffix = audio.playback_copy(wav)
     if suffix == ".wav":
         item.playback_key = item.audio_key
@@ -607,6 +604,23 @@ def playback(session: Session, item: VoicemailMessage | VoicemailGreeting) -> tu
         item.playback_key = storage.save(item.audio_key.rsplit(".", 1)[0] + suffix, data)
     session.flush()
     return item.playback_key, _mime(item.playback_key)
+
+
+def ensure_audio(key: str) -> None:
+    """NotFound unless the file of ``key`` exists; demo files are spoken again if the media root
+    lost them (a fresh media directory next to an old database)."""
+    from . import demo_voicemail
+
+    if storage.exists(key):
+        return
+    if key.rsplit("/", 1)[-1].startswith("demo-") and demo_voicemail.restore(key):
+        return
+    raise NotFound(_l("The audio of this item is missing."))
+
+
+def read_audio(key: str) -> bytes:
+    ensure_audio(key)
+    return storage.read(key)
 
 
 def _mime(key: str) -> str:

@@ -128,6 +128,7 @@ def message_download(profile_id: int, message_id: int):
     profile = web.profile_for_use(profile_id)
     message = vm.message_of(web.session(), profile, message_id)
     stamp = message.received_at.strftime("%Y-%m-%d_%H-%M")
+    vm.ensure_audio(message.audio_key)
     return _audio_response(message.audio_key, "audio/wav", f"anrufbeantworter_{stamp}.wav", attachment=True)
 
 

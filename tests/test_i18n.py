@@ -34,6 +34,11 @@ def _translated(message) -> bool:
     return bool(message.string)
 
 
+def _key(value):
+    """Plural entries come back as lists from .mo files and tuples from .po files."""
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
 def test_every_string_in_the_code_is_translated_to_german_and_english(tmp_path):
     source_ids = _extract(tmp_path)
     for locale in ("de", "en"):
@@ -48,6 +53,6 @@ def test_every_string_in_the_code_is_translated_to_german_and_english(tmp_path):
 
 def test_compiled_catalogues_match_their_sources():
     for locale in ("de", "en"):
-        po = {m.id: m.string for m in _catalog(locale) if m.id and _translated(m)}
-        mo = {m.id: m.string for m in _catalog(locale, ".mo") if m.id}
+        po = {_key(m.id): _key(m.string) for m in _catalog(locale) if m.id and _translated(m)}
+        mo = {_key(m.id): _key(m.string) for m in _catalog(locale, ".mo") if m.id}
         assert po == mo, f"{locale}: messages.mo is stale, run scripts/i18n.py compile"

@@ -39,10 +39,13 @@ def set_trigger(response: Response, trigger: dict | str) -> Response:
 
 
 def redirect(location: str, status: int = 303) -> Response:
-    """After a create: ``HX-Location`` for htmx, a 303 otherwise."""
+    """After a create or delete: a real page load — ``HX-Redirect`` for htmx, a 303 otherwise.
+
+    Not ``HX-Location``: the GET that follows it is itself an htmx request, so it would be answered
+    with a partial and swapped into ``<body>`` without the page around it."""
     if is_htmx():
         response = make_response("", 204)
-        response.headers["HX-Location"] = location
+        response.headers["HX-Redirect"] = location
         return response
     response = make_response("", status)
     response.headers["Location"] = location

@@ -296,10 +296,10 @@ def test_render_answers_422_with_the_partial_and_an_hx_trigger_for_htmx(client, 
     assert page.status_code == 422 and is_full_page(page)
 
 
-def test_redirect_after_a_create_is_hx_location_for_htmx_and_303_otherwise(client, probes):
+def test_redirect_after_a_create_is_a_full_page_load_hx_redirect_for_htmx_and_303_otherwise(client, probes):
     htmx_response = client.post("/_probe/created", headers=HTMX)
     assert htmx_response.status_code == 204
-    assert htmx_response.headers["HX-Location"] == "/me"
+    assert htmx_response.headers["HX-Redirect"] == "/me"
     plain = client.post("/_probe/created")
     assert plain.status_code == 303
     assert plain.headers["Location"] == "/me"

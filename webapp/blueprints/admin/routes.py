@@ -3,12 +3,12 @@ assignment, delete, audit trail. Routes parse, load + authorise, call one servic
 
 from __future__ import annotations
 
-from flask import flash, g, make_response, request, url_for
+from flask import flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ... import web
-from ...htmx import is_htmx, render, wants_partial
+from ... import htmx, web
+from ...htmx import render, wants_partial
 from ...services import audit_trail, authz, email_change, numbers, profiles
 from ...services.errors import (
     DomainError,
@@ -44,16 +44,6 @@ def _keep_counted_refusals(response):
 @bp.app_template_filter("extension")
 def _extension_filter(number) -> str:
     return numbers.display(number)
-
-
-def _see_other(location: str):
-    """After a create or delete: a real page load (``HX-Redirect`` for htmx, 303 otherwise).
-
-    Not ``htmx.redirect``: the GET that follows an ``HX-Location`` is an htmx request, so it would
-    be answered with the partial and swapped into ``<body>`` without the page around it."""
-    response = make_response("", 204 if is_htmx() else 303)
-    response.headers["HX-Redirect" if is_htmx() else "Location"] = location
-    return response
 
 
 def _attach(form, exc: DomainError) -> str | None:
@@ -122,7 +112,7 @@ def create_profile():
         else:
             flash(_("The UMS profile of %(name)s is created; the invitation has gone to %(email)s.",
                     name=profile.full_name, email=profile.email_normalized), "success")
-            return _see_other(url_for("admin.edit_profile", profile_id=profile.id))
+            return htmx.redirect(url_for("admin.edit_profile", profile_id=profile.id))
     status = 422 if request.method == "POST" else 200
     return render("admin/profile_new.html", "partials/admin/_profile_form.html", status=status, form=form,
                   contract=selected, line=profiles.licence_line(session, selected), licence_error=licence_error)
@@ -177,7 +167,7 @@ def _respond(profile, partial: str, *, status: int = 200, toast: str | None = No
     if status < 400 and not wants_partial():
         if toast:
             flash(toast, "success")
-        return _see_other(url_for("admin.edit_profile", profile_id=profile.id))
+        return htmx.redirect(url_for("admin.edit_profile", profile_id=profile.id))
     trigger = {"toast": toast} if toast else {}
     if event:
         trigger[event] = True
@@ -228,7 +218,7 @@ def delete_profile(profile_id: int):
         profiles.delete_profile(session, current_user, profile)
         flash(_("The UMS profile of %(name)s is deleted; its licence and numbers are free again.", name=name),
               "success")
-        return _see_other(url_for("admin.overview"))
+        return htmx.redirect(url_for("admin.overview"))
     return render("admin/profile_delete.html", "partials/admin/_delete_confirm.html", profile=profile,
                   rows=numbers.service_rows(session, profile), form=form)
 

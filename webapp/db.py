@@ -81,6 +81,15 @@ class _State:
         self.factory = factory
 
 
+COMMIT_ON_REFUSAL = "commit_on_refusal"
+
+
+def keep_on_refusal(session: Session) -> None:
+    """Commit this request's changes even though it answers a refusal (4xx): for counters that
+    must stick, such as wrong tries of a one-time code."""
+    session.info[COMMIT_ON_REFUSAL] = True
+
+
 def after_commit(session: Session, fn: Callable[[], Any]) -> None:
     """Run ``fn`` once the session's transaction has committed (dropped on rollback)."""
     session.info.setdefault("after_commit", []).append(fn)

@@ -22,6 +22,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from . import db as db_module
 from .extensions import db, login_manager
 from .htmx import is_htmx, wants_partial
 from .services import authz
@@ -73,7 +74,7 @@ def init_app(app: Flask) -> None:
     def _commit(response):
         session = g.get("db_session")
         if session is not None:
-            if response.status_code < 400:
+            if response.status_code < 400 or session.info.pop(db_module.COMMIT_ON_REFUSAL, False):
                 session.commit()
             else:
                 session.rollback()

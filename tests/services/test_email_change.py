@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from webapp.db import COMMIT_ON_REFUSAL
 from webapp.models import EmailChangeCode, MailMessage, UmsProfile, User
 from webapp.services import accounts, email_change
 from webapp.services.errors import EmailTaken, ValidationFailed
@@ -78,7 +79,7 @@ def test_five_wrong_tries_void_the_code(db_session, admin, anna):
         with pytest.raises(ValidationFailed) as exc:
             email_change.verify_code(db_session, admin, anna, wrong)
         assert exc.value.field == "code"
-        assert db_session.info.pop(email_change.KEEP_ON_REFUSAL) is True
+        assert db_session.info.pop(COMMIT_ON_REFUSAL) is True
     row = db_session.scalar(select(EmailChangeCode).where(EmailChangeCode.profile_id == anna.id))
     assert row.failed_attempts == 5 and row.voided_at is not None
     with pytest.raises(ValidationFailed):

@@ -6,7 +6,7 @@ platform replaces the old one, for the profile and for the UMS user's login. Cod
 a keyed hash, expire after 15 minutes, work once, and 5 wrong tries void them.
 
 A wrong try must be counted even though the request answers 422 (which rolls back): the service
-marks the session with ``KEEP_ON_REFUSAL`` and the admin blueprint commits that refusal.
+asks ``db.keep_on_refusal`` so the request commits that refusal.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..db import keep_on_refusal
 from ..models import EmailChangeCode, UmsProfile, User, utcnow
 from . import accounts, audit, authz, mail, platform
 from .errors import ValidationFailed
@@ -30,7 +31,6 @@ from .profiles import email_in_use, email_taken_error
 
 CODE_VALIDITY = timedelta(minutes=15)
 MAX_ATTEMPTS = 5
-KEEP_ON_REFUSAL = "keep_on_refusal"
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def verify_code(session: Session, actor: User, profile: UmsProfile, code: str) -
         return current
     current.failed_attempts += 1
     left = MAX_ATTEMPTS - current.failed_attempts
-    session.info[KEEP_ON_REFUSAL] = True
+    keep_on_refusal(session)
     if left <= 0:
         current.voided_at = utcnow()
         audit.record(session, actor, "email_change.code_voided", customer_id=profile.customer_id,

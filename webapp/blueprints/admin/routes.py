@@ -3,7 +3,7 @@ assignment, delete, audit trail. Routes parse, load + authorise, call one servic
 
 from __future__ import annotations
 
-from flask import flash, g, request, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -29,16 +29,6 @@ from .forms import (
 )
 
 FIELD_ERRORS = (ValidationFailed, EmailTaken, LicenceExhausted, NumberTaken)
-
-
-@bp.after_request
-def _keep_counted_refusals(response):
-    """A wrong e-mail change code is refused (422) but must still count: commit that refusal."""
-    session = g.get("db_session")
-    if session is not None and session.info.pop(email_change.KEEP_ON_REFUSAL, False) \
-            and response.status_code == 422:
-        session.commit()
-    return response
 
 
 @bp.app_template_filter("extension")

@@ -332,3 +332,20 @@ def test_demo_message_audio_is_spoken_again_when_the_media_root_lacks_it(as_anna
     response = as_anna.get(f"{base(profile)}/messages/{demo.id}/download")
     assert response.status_code == 200 and response.data[:4] == b"RIFF"
     assert as_anna.get(f"{base(profile)}/messages/{demo.id}/audio").status_code == 200
+
+
+def test_profile_without_voicemail_number_shows_why(client, db_session):
+    bea = profile_by_email(db_session, "bea.berger@beispiel.example")
+    login(client, "cf-admin@beispiel.example")
+    page = client.get(base(bea))
+    assert page.status_code == 200
+    assert "noch keine Rufnummer zugewiesen" in page.text
+    assert "Noch keine Nachrichten." in page.text
+
+
+def test_english_pages(as_anna, profile):
+    as_anna.post("/language", data={"lang": "en", "next": "/"})
+    page = as_anna.get(base(profile)).text
+    assert "Mark as heard" in page and "Unknown" in page and "Greetings" in page
+    settings = as_anna.get(base(profile) + "/settings").text
+    assert "Greeting with recording" in settings and "delete after sending" in settings

@@ -437,3 +437,18 @@ def test_cli_deposits_a_spoken_message(runner, db_session, profile):
     assert vm.new_count(db_session, profile.id) == before + 1
     refused = runner.invoke(args=["voicemail-deposit", "+4930123456799", "--text", "Hallo"])
     assert refused.exit_code != 0 and "antwortet kein Anrufbeantworter" in refused.output
+
+
+def test_periodic_job_purges_expired_deletions_in_every_box(db_session, profile, user):
+    from webapp.services.voicemail_jobs import purge_deleted_voicemail
+
+    message = deposit(db_session)
+    vm.delete_messages(db_session, user, profile, [message.id])
+    db_session.execute(VoicemailMessage.__table__.update().where(VoicemailMessage.id == message.id)
+                       .values(deleted_at=utcnow() - timedelta(seconds=vm.UNDO_SECONDS + 1)))
+    db_session.commit()
+    message_id = message.id
+    db_session.expunge(message)
+    assert purge_deleted_voicemail.call_local() >= 1
+    assert db_session.scalar(select(func.count()).select_from(VoicemailMessage)
+                             .where(VoicemailMessage.id == message_id)) == 0

@@ -3,6 +3,7 @@ from flask import Blueprint
 bp = Blueprint("voicemail", __name__)
 
 from ...services import voicemail as _voicemail  # noqa: E402  (registers the mail hook)
+from ...services import voicemail_jobs  # noqa: E402,F401  (registers the periodic purge)
 from . import routes  # noqa: E402,F401
 
 

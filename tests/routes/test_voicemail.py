@@ -349,3 +349,11 @@ def test_english_pages(as_anna, profile):
     assert "Mark as heard" in page and "Unknown" in page and "Greetings" in page
     settings = as_anna.get(base(profile) + "/settings").text
     assert "Greeting with recording" in settings and "delete after sending" in settings
+
+
+def test_speech_synthesis_failure_is_shown_next_to_the_text(as_anna, profile, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")  # as on a server without eSpeak NG
+    response = as_anna.post(f"{base(profile)}/greetings/busy", data={"source": "tts", "text": "Hallo zusammen"},
+                            headers=HTMX)
+    assert response.status_code == 422
+    assert 'id="busy-text-errors"' in response.text and "Sprachausgabe" in response.text

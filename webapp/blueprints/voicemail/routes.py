@@ -335,7 +335,7 @@ def upload_greeting(profile_id: int, kind: str):
                 filename=upload.filename if upload else None, text=form.text.data,
                 absence_from=form.absence_from.data, absence_until=form.absence_until.data,
             )
-        except ValidationFailed as exc:
+        except (ValidationFailed, vm.tts.SpeechUnavailable) as exc:
             target = getattr(form, exc.field or ("text" if source == GreetingSource.TTS else "file"), form.file)
             target.errors = [*target.errors, str(exc.message)]
         else:

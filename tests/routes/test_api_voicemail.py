@@ -151,3 +151,6 @@ def test_platform_fetches_greeting_audio_signed(client, db_session):
     response = client.get(path, headers=headers)
     assert response.status_code == 200 and response.mimetype == "audio/wav"
     assert response.data[:4] == b"RIFF"
+    draft = vm.create_draft(db_session, None, profile, GreetingKind.BUSY, GreetingSource.UPLOAD, data=tone("flac", 1.0))
+    db_session.commit()
+    assert client.get(f"/api/v1/voicemail/greetings/{draft.id}/audio", headers=headers).status_code == 404

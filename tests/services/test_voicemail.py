@@ -416,15 +416,19 @@ def test_listen_link_is_signed_and_expires_after_seven_days(app, db_session, pro
         vm.message_for_token(db_session, token)
 
 
-def test_deleting_a_profile_removes_its_voicemail_files(db_session, profile, user):
+def test_deleting_a_profile_removes_its_voicemail_rows_and_files(db_session, profile):
     from webapp.services import profiles
 
-    assert vm.delete_profile_media in profiles.BEFORE_PROFILE_DELETE
+    admin = db_session.scalar(select(User).where(User.email == "admin@muster.example"))
     message = deposit(db_session)
-    key = message.audio_key
-    vm.delete_profile_media(db_session, profile)
+    greeting = vm.create_draft(db_session, admin, profile, GreetingKind.BUSY, GreetingSource.UPLOAD,
+                               data=tone("wav", 1.0))
+    keys, profile_id = [message.audio_key, greeting.audio_key], profile.id
+    profiles.delete_profile(db_session, admin, profile)
     db_session.commit()
-    assert not storage.exists(key)
+    assert not any(storage.exists(key) for key in keys)
+    assert db_session.scalar(select(func.count()).select_from(VoicemailMessage)
+                             .where(VoicemailMessage.profile_id == profile_id)) == 0
 
 
 def test_cli_deposits_a_spoken_message(runner, db_session, profile):

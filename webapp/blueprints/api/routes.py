@@ -100,6 +100,6 @@ def voicemail_greeting_audio(greeting_id: int):
     from ...services import storage
 
     greeting = db.session.get(VoicemailGreeting, greeting_id)
-    if greeting is None or not storage.exists(greeting.audio_key):
+    if greeting is None or greeting.status != "active" or not storage.exists(greeting.audio_key):
         abort(404)
     return send_file(storage.path_for(greeting.audio_key), mimetype="audio/wav", conditional=True)

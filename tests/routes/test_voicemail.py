@@ -357,3 +357,9 @@ def test_speech_synthesis_failure_is_shown_next_to_the_text(as_anna, profile, mo
                             headers=HTMX)
     assert response.status_code == 422
     assert 'id="busy-text-errors"' in response.text and "Sprachausgabe" in response.text
+
+
+def test_messages_page_says_when_the_voicemail_is_off(as_anna, db_session, profile):
+    vm.settings_of(db_session, profile).enabled = False
+    db_session.commit()
+    assert "Der Anrufbeantworter ist ausgeschaltet" in as_anna.get(base(profile)).text

@@ -69,6 +69,7 @@ def _list(profile, formdata, *, status=200, trigger=None, undo_ids=None):
     return render("voicemail/index.html", "partials/voicemail/_messages.html", status=status, trigger=trigger,
                   profile=profile, page=page, filter_form=form, number=vm.number_of(web.session(), profile),
                   undo_ids=undo_ids or [], query_args=query_args, oob=wants_partial(),
+                  settings=vm.settings_of(web.session(), profile),
                   **_badge(profile, page.new_count))
 
 

@@ -192,3 +192,19 @@ def test_a_greeting_recorded_in_the_browser_becomes_a_preview(page: Page, anna_i
     use.click()
     expect(card.get_by_label("Vorschau von „Abwesenheit“ abspielen")).to_be_visible()
     expect(card.get_by_role("region", name="Vorschau")).to_contain_text("Im Browser aufgenommen")
+
+
+def test_several_messages_selected_are_marked_heard_together(page: Page, live_server, live_app, anna_id):
+    shown = []
+    for _ in range(2):
+        caller, label = unique_caller()
+        deposit_over_api(live_server, live_app, caller, tone("wav", 1.0))
+        shown.append(label)
+    sign_in(page, ANNA)
+    page.goto(f"/profiles/{anna_id}/voicemail")
+    for label in shown:
+        page.get_by_role("row").filter(has_text=label).get_by_role("checkbox").check()
+    page.get_by_role("button", name="Ausgewählte als gehört markieren").click()
+    expect(page.get_by_role("status").filter(has_text="2 Nachrichten als gehört markiert.")).to_be_visible()
+    for label in shown:
+        expect(page.get_by_role("row").filter(has_text=label)).to_contain_text("Gehört")

@@ -117,8 +117,8 @@ def normalize_number(value: str | None) -> str | None:
 # --- settings --------------------------------------------------------------------------------
 
 
-def settings_of(session: Session, profile: UmsProfile) -> VoicemailSettings:
-    """The profile's settings; a new row with the defaults when none exists yet."""
+def settings_of(session: Session, profile: UmsProfile, *, for_update: bool = False) -> VoicemailSettings:
+    """The profile's settings. Without a row yet: the defaults, stored only ``for_update``."""
     found = session.get(VoicemailSettings, profile.id)
     if found is None:
         found = VoicemailSettings(
@@ -126,8 +126,9 @@ def settings_of(session: Session, profile: UmsProfile) -> VoicemailSettings:
             mode=VoicemailMode.RECORD, max_message_seconds=120, notify_email=False, attach_audio=False,
             delete_after_send=False, pin_failed_attempts=0,
         )
-        session.add(found)
-        session.flush()
+        if for_update:
+            session.add(found)
+            session.flush()
     return found
 
 
@@ -154,7 +155,7 @@ def update_settings(session: Session, user: User, profile: UmsProfile, data: Set
             _l("„Delete after sending“ needs the e-mail notification with the audio attached."),
             field="delete_after_send",
         )
-    settings = settings_of(session, profile)
+    settings = settings_of(session, profile, for_update=True)
     for name, value in data.__dict__.items():
         setattr(settings, name, value)
     session.flush()
@@ -208,7 +209,7 @@ def set_pin(session: Session, user: User, profile: UmsProfile, pin: str) -> None
     problem = pin_problem(pin, number_of(session, profile))
     if problem:
         raise ValidationFailed(problem, field="pin")
-    settings = settings_of(session, profile)
+    settings = settings_of(session, profile, for_update=True)
     settings.pin_hash = hash_password(pin)
     settings.pin_set_at = utcnow()
     settings.pin_failed_attempts = 0

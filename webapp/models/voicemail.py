@@ -118,6 +118,8 @@ class VoicemailMessage(Base):
         Index("ix_voicemail_messages_profile_list", "profile_id", "deleted_at", "received_at", "id"),
         # … and the count of new messages (navigation badge, "new only") only this one.
         Index("ix_voicemail_messages_profile_new", "profile_id", "deleted_at", "heard_at"),
+        # The periodic purge of deletions whose undo time is over, across all boxes.
+        Index("ix_voicemail_messages_deleted_at", "deleted_at"),
         CheckConstraint("duration_ms >= 0", name="duration_positive"),
     )
 

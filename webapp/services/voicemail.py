@@ -486,8 +486,8 @@ def new_count(session: Session, profile_id: int) -> int:
 
 
 def list_messages(session: Session, profile: UmsProfile, query: MessageQuery, *, tz=None) -> MessagePage:
-    """One page of the profile's messages, newest first: three queries whatever the box size."""
-    purge_deleted(session, profile.id)
+    """One page of the profile's messages, newest first: three queries whatever the box size.
+    (Deleted messages are purged by ``voicemail_jobs`` once their undo time is over.)"""
     conditions = [VoicemailMessage.profile_id == profile.id, VoicemailMessage.deleted_at.is_(None)]
     if query.only_new:
         conditions.append(VoicemailMessage.heard_at.is_(None))

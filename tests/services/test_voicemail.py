@@ -456,3 +456,14 @@ def test_periodic_job_purges_expired_deletions_in_every_box(db_session, profile,
     assert purge_deleted_voicemail.call_local() >= 1
     assert db_session.scalar(select(func.count()).select_from(VoicemailMessage)
                              .where(VoicemailMessage.id == message_id)) == 0
+
+
+def test_cli_deposits_a_given_audio_file(runner, db_session, profile, tmp_path):
+    audio_file = tmp_path / "anruf.m4a"
+    audio_file.write_bytes(tone("m4a-aac", 1.0))
+    result = runner.invoke(args=["voicemail-deposit", ANNA_NUMBER, "--file", str(audio_file), "--caller", "+4940123"])
+    assert result.exit_code == 0, result.output
+    newest = vm.list_messages(db_session, profile, vm.MessageQuery(caller="040 123")).items[0]
+    assert newest.duration_ms == pytest.approx(1000, abs=50)
+    both = runner.invoke(args=["voicemail-deposit", ANNA_NUMBER, "--file", str(audio_file), "--text", "x"])
+    assert both.exit_code != 0

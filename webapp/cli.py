@@ -30,13 +30,10 @@ def init_app(app: Flask) -> None:
     def dispatch_command() -> None:
         """Deliver pending provisioning events and mail now (without the queue consumer)."""
         from .extensions import db
-        from .models import DeliveryStatus, MailMessage
         from .services import mail, platform
 
         click.echo(f"platform events delivered: {platform.dispatch_pending_now()}")
-        ids = db.session.scalars(
-            db.session.query(MailMessage.id).filter(MailMessage.status == DeliveryStatus.PENDING).statement
-        ).all()
+        ids = mail.pending_ids(db.session)
         for mail_id in ids:
             mail.deliver_by_id(mail_id)
         click.echo(f"mail delivered: {len(ids)}")

@@ -158,3 +158,17 @@ class TestDevMailboxOff:
         assert client.get("/dev/mailbox").status_code == 404
         assert client.get(f"/dev/mailbox/{message.id}").status_code == 404
         assert "Dev-Postfach" not in client.get("/login").text
+
+
+def test_flask_dispatch_delivers_pending_mail_without_the_queue(runner, db_session):
+    stuck = MailMessage(recipient="max.mueller@muster.example", subject="Liegen geblieben", body_text="Hallo")
+    db_session.add(stuck)
+    db_session.flush()  # written, but no job was queued for it
+    assert stuck.id in mail.pending_ids(db_session)
+
+    result = runner.invoke(args=["dispatch"])
+    assert result.exit_code == 0, result.output
+    assert "mail delivered: 1" in result.output
+    db_session.refresh(stuck)
+    assert stuck.status == DeliveryStatus.LOCAL
+    assert mail.pending_ids(db_session) == []

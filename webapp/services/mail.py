@@ -122,5 +122,11 @@ def deliver_by_id(mail_id: int) -> str:
         session.close()
 
 
+def pending_ids(session: Session) -> list[int]:
+    """Messages not delivered yet, oldest first (``flask dispatch`` sends them without the queue)."""
+    return list(session.scalars(
+        select(MailMessage.id).where(MailMessage.status == DeliveryStatus.PENDING).order_by(MailMessage.id)))
+
+
 def local_outbox(session: Session, limit: int = 200) -> list[MailMessage]:
     return list(session.scalars(select(MailMessage).order_by(MailMessage.id.desc()).limit(limit)))

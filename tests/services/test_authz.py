@@ -100,11 +100,11 @@ def test_admin_grant_of_the_wrong_product_line_is_refused_naming_both_roles(
 def test_reseller_grant_for_a_customer_who_is_not_their_end_customer_is_refused(db_session):
     reseller = user(db_session, "reseller@partner.example")
     stranger = factories.customer(db_session, ProductLine.IPFONIE)  # no reseller
-    factories_user = factories.user(db_session, roles=[(Role.IPFONIE_ADMIN, stranger)],
+    reseller_staff = factories.user(db_session, roles=[(Role.IPFONIE_ADMIN, stranger)],
                                     reseller_id=reseller.reseller_id)
-    text = reason(authz.can_manage_ums(db_session, factories_user, stranger))
+    text = reason(authz.can_manage_ums(db_session, reseller_staff, stranger))
     assert "Reseller" in text and stranger.number in text
-    assert authz.customers_with_ums_access(db_session, factories_user) == []
+    assert authz.customers_with_ums_access(db_session, reseller_staff) == []
 
 
 def test_reseller_sees_only_their_end_customer(db_session):

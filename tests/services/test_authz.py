@@ -43,6 +43,15 @@ def reason(decision: authz.Decision) -> str:
     return str(decision.reason)
 
 
+def assert_decision(decision: authz.Decision, allowed: bool, words=()) -> None:
+    """Allowed as expected; a refusal's reason contains each of ``words``."""
+    assert bool(decision) is allowed
+    if not allowed:
+        text = reason(decision)
+        for word in words:
+            assert word in text
+
+
 # --- managing UMS profiles: (login, customer, allowed, words the refusal must contain) ---------
 
 MANAGE_UMS = [
@@ -70,11 +79,7 @@ MANAGE_UMS = [
 @pytest.mark.parametrize(("email", "number", "allowed", "words"), MANAGE_UMS)
 def test_can_manage_ums(db_session, email, number, allowed, words):
     decision = authz.can_manage_ums(db_session, user(db_session, email), customer(db_session, number))
-    assert bool(decision) is allowed
-    if not allowed:
-        text = reason(decision)
-        for word in words:
-            assert word in text
+    assert_decision(decision, allowed, words)
 
 
 @pytest.mark.parametrize(
@@ -220,11 +225,7 @@ USE_PROFILE = [
 @pytest.mark.parametrize(("email", "owner", "allowed", "words"), USE_PROFILE)
 def test_can_use_profile(db_session, email, owner, allowed, words):
     decision = authz.can_use_profile(db_session, user(db_session, email), profile(db_session, owner))
-    assert bool(decision) is allowed
-    if not allowed:
-        text = reason(decision)
-        for word in words:
-            assert word in text
+    assert_decision(decision, allowed, words)
 
 
 def test_own_profile_is_the_ums_users_profile_only(db_session):

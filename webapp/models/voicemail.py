@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -114,8 +115,10 @@ class VoicemailMessage(Base):
 
     __tablename__ = "voicemail_messages"
     __table_args__ = (
-        # The list (newest first, not deleted) and its count read only this index …
-        Index("ix_voicemail_messages_profile_list", "profile_id", "deleted_at", "received_at", "id"),
+        # The list (newest first, not deleted) reads this partial index in order, on SQLite and
+        # PostgreSQL alike (an IS NULL column in front would not give PostgreSQL the order) …
+        Index("ix_voicemail_messages_profile_list", "profile_id", "received_at", "id",
+              sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL")),
         # … and the count of new messages (navigation badge, "new only") only this one.
         Index("ix_voicemail_messages_profile_new", "profile_id", "deleted_at", "heard_at"),
         # The periodic purge of deletions whose undo time is over, across all boxes.

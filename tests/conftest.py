@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 
@@ -63,12 +64,18 @@ def drop_database(url: str) -> None:
     admin.dispose()
 
 
+# The demo's audio files, per prepared database; each test gets a copy of its own.
+MEDIA_OF_DATABASE: dict = {}
+
+
 def prepared_database(tmp_dir, name: str, demo: bool = True) -> str:
     """Create, migrate and (optionally) fill a database with the demo data."""
     url = create_database(tmp_dir, name)
     upgrade(url)
+    media = tmp_dir / "media"
+    MEDIA_OF_DATABASE[url] = media
     if demo:
-        app = create_app(test_config(url))
+        app = create_app(test_config(url, MEDIA_ROOT=str(media)))
         with app.app_context():
             from webapp.extensions import db
             from webapp.services import demo as demo_data
@@ -140,7 +147,10 @@ def app_config() -> dict:
 
 @pytest.fixture
 def app(database_url, connection, app_config, tmp_path):
-    app = create_app(test_config(database_url, MEDIA_ROOT=str(tmp_path / "media"), **app_config))
+    media = tmp_path / "media"
+    if MEDIA_OF_DATABASE.get(database_url) and MEDIA_OF_DATABASE[database_url].exists():
+        shutil.copytree(MEDIA_OF_DATABASE[database_url], media)
+    app = create_app(test_config(database_url, MEDIA_ROOT=str(media), **app_config))
     state = app.extensions["db"]
     state.engine.dispose()
     state.engine = connection.engine

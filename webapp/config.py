@@ -47,6 +47,7 @@ def from_environment() -> dict:
             "SESSION_COOKIE_SECURE", env.get("PUBLIC_BASE_URL", "").startswith("https://")
         ),
         "BABEL_DEFAULT_LOCALE": "de",
+        "BABEL_DEFAULT_TIMEZONE": env.get("TIMEZONE", "Europe/Berlin"),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
         "HUEY_IMMEDIATE": _bool("HUEY_IMMEDIATE", False),

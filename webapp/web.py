@@ -136,6 +136,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["phone"] = format_phone
     app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt) if value else ""
     app.jinja_env.globals["now"] = datetime.now
+    app.jinja_env.globals["service_url"] = service_url
 
 
 def format_phone(number) -> str:
@@ -157,6 +158,13 @@ def format_phone(number) -> str:
         else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     )
     return phonenumbers.format_number(parsed, fmt)
+
+
+def service_url(service, profile_id: int) -> str:
+    """The page of one service (Fax, Anrufbeantworter, Konferenz) of a profile."""
+    from .services.dashboard import SERVICE_ENDPOINTS
+
+    return url_for(SERVICE_ENDPOINTS[service], profile_id=profile_id)
 
 
 def navigation() -> list[dict]:

@@ -2,46 +2,20 @@
 
 from __future__ import annotations
 
-import email
-import socket
-from email import policy
-
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from tests.conftest import HTMX
+from tests.mailserver import free_port, start_server
 from webapp.models import DeliveryStatus, MailMessage
 from webapp.services import mail
 
 PDF = b"%PDF-1.4\n% test attachment\n"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Collector:
-    """aiosmtpd handler that keeps every accepted message."""
-
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def messages(self):
-        return [email.message_from_bytes(e.content, policy=policy.default) for e in self.envelopes]
-
-
 @pytest.fixture
 def smtp_server():
-    handler = Collector()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
+    controller, _collector = start_server()
     yield controller
     controller.stop()
 

@@ -5,40 +5,22 @@ from __future__ import annotations
 import contextlib
 import email
 import io
-import socket
 import wave
 from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from tests.mailserver import free_port, start_server
 from tests.services.test_voicemail import anna, deposit, settings_input
 from webapp.models import DeliveryStatus, MailMessage, User, VoicemailMessage
 from webapp.services import voicemail as vm
 
 
-class Inbox:
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield controller, inbox
+    controller, collector = start_server()
+    yield controller, collector
     controller.stop()
 
 
@@ -112,7 +94,7 @@ def test_refused_mail_keeps_the_message(db_session, app):
     user = db_session.get(User, profile.user_id)
     vm.update_settings(db_session, user, profile, settings_input(notify_email=True, attach_audio=True,
                                                                  delete_after_send=True))
-    app.config["SMTP_PORT"] = _free_port()  # nobody listens there
+    app.config["SMTP_PORT"] = free_port()  # nobody listens there
     message_id = deposit(db_session).id
     with contextlib.suppress(OSError):  # the immediate job raised; in production Huey retries it
         db_session.commit()

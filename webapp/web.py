@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import phonenumbers
 from flask import (
     Flask,
     g,
@@ -27,6 +26,7 @@ from .extensions import db, login_manager
 from .htmx import is_htmx, wants_partial
 from .services import authz
 from .services.errors import AccessDenied, DomainError, NotFound
+from .services.phone import display as format_phone
 
 LANGUAGES = ("de", "en")
 LANG_COOKIE = "ums_lang"
@@ -137,27 +137,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt) if value else ""
     app.jinja_env.globals["now"] = datetime.now
     app.jinja_env.globals["service_url"] = service_url
-
-
-def format_phone(number) -> str:
-    """German national format (``030 1234567``), international for other countries. Given a
-    ``PhoneNumber`` of a block, its extension is set off: ``030 1234567-12``."""
-    if not number:
-        return ""
-    extension = getattr(number, "extension", None)
-    e164 = getattr(number, "e164", number)
-    if extension and e164.endswith(extension) and len(e164) > len(extension):
-        return f"{format_phone(e164[: -len(extension)])}-{extension}"
-    try:
-        parsed = phonenumbers.parse(e164, "DE")
-    except phonenumbers.NumberParseException:
-        return e164
-    fmt = (
-        phonenumbers.PhoneNumberFormat.NATIONAL
-        if parsed.country_code == 49
-        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
-    return phonenumbers.format_number(parsed, fmt)
 
 
 def service_url(service, profile_id: int) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
@@ -15,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import PhoneNumber, Service, ServiceAssignment, UmsProfile, User, utcnow
-from . import audit, authz, platform
+from . import audit, authz, phone, platform
 from .dashboard import SERVICE_LABELS, SERVICE_ORDER
 from .errors import NotFound, NumberTaken, ValidationFailed
 
@@ -31,20 +30,6 @@ class ServiceRow:
     @property
     def number(self) -> PhoneNumber | None:
         return self.assignment.number if self.assignment else None
-
-
-@lru_cache(maxsize=4096)
-def _national(base_e164: str) -> str:
-    from ..web import format_phone
-
-    return format_phone(base_e164)
-
-
-def display(number: PhoneNumber) -> str:
-    """German national format with the extension set off, e.g. ``030 1234567-12``. Numbers share
-    a few bases, so formatting (slow in ``phonenumbers``) is cached per base."""
-    base = number.e164[: len(number.e164) - len(number.extension)]
-    return f"{_national(base)}-{number.extension}"
 
 
 def parse_service(value: str) -> Service:
@@ -94,7 +79,7 @@ def _assignment(session: Session, profile: UmsProfile, service: Service) -> Serv
 def _taken_error(number: PhoneNumber) -> NumberTaken:
     return NumberTaken(
         _l("The number %(number)s already serves another service. Please choose a free number of this site.",
-           number=display(number)),
+           number=phone.display(number)),
         field="number_id",
     )
 

@@ -37,7 +37,7 @@ from ..models import (
     VoicemailSettings,
     utcnow,
 )
-from . import audio, audit, mail, platform, storage, tts
+from . import audio, audit, mail, phone, platform, storage, tts
 from .accounts import hash_password, verify_password
 from .errors import DomainError, NotFound, ValidationFailed
 
@@ -791,9 +791,8 @@ class _CallerText:
         self.e164 = e164
 
     def __str__(self) -> str:
-        from ..web import format_phone
 
-        return format_phone(self.e164) if self.e164 else str(_l("Unbekannt"))
+        return phone.display(self.e164) if self.e164 else str(_l("Unbekannt"))
 
 
 def _caller_text(e164: str | None) -> _CallerText:

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from ... import htmx, web
 from ...htmx import render, wants_partial
-from ...services import audit_trail, authz, email_change, numbers, profiles
+from ...services import audit_trail, authz, email_change, numbers, phone, profiles
 from ...services.errors import (
     DomainError,
     EmailTaken,
@@ -29,11 +29,6 @@ from .forms import (
 )
 
 FIELD_ERRORS = (ValidationFailed, EmailTaken, LicenceExhausted, NumberTaken)
-
-
-@bp.app_template_filter("extension")
-def _extension_filter(number) -> str:
-    return numbers.display(number)
 
 
 def _attach(form, exc: DomainError) -> str | None:
@@ -290,7 +285,7 @@ def assign_number(profile_id: int, service: str):
             return _respond(profile, SERVICES_PARTIAL, status=status, assign_errors={svc: str(exc.message)})
         return _respond(profile, SERVICES_PARTIAL, event="numbers-changed", toast=_(
             "%(service)s now answers on %(number)s.", service=numbers.SERVICE_LABELS[svc],
-            number=numbers.display(assignment.number)))
+            number=phone.display(assignment.number)))
     return _respond(profile, SERVICES_PARTIAL, status=422,
                     assign_errors={svc: " ".join(str(e) for e in form.number_id.errors)})
 

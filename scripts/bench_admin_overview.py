@@ -81,6 +81,9 @@ def add_profiles(app, count: int) -> None:
             {"profile_id": first_profile + n, "service": services[k], "number_id": number_ids[n * 3 + k],
              "assigned_at": now} for n in range(count) for k in range(3)])
         session.commit()
+        if db.engine.dialect.name == "postgresql":  # fresh statistics, as autovacuum would keep them
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE")
         db.engine.dispose()
 
 

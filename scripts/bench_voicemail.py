@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/bench_voicemail.py [--messages 10000] [--runs 50] [--database-url URL]
 
-Builds a fresh database (SQLite in a temp dir unless --database-url names an empty one), loads the
+Builds a fresh database (SQLite in a temp dir, or a new one on the --database-url server), loads the
 demo data, inserts the messages for anna.schmidt@muster.example in one bulk insert, signs in with
 Flask's test client and times whole requests (routing, session, three list queries, template
 rendering) for several list states. Prints median / p95 / max in milliseconds and the number of SQL
@@ -31,13 +31,16 @@ def main() -> None:
 
     from sqlalchemy import event, insert, select
 
+    from tests import conftest
     from tests.conftest import prepared_database, test_config
     from webapp import create_app
     from webapp.extensions import db
     from webapp.models import UmsProfile, VoicemailMessage
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-vm-"))
-    url = args.database_url or prepared_database(tmp, "bench")
+    if args.database_url:  # a server to create the benchmark's own database on, as the tests do
+        conftest.TEST_DATABASE_URL = args.database_url
+    url = prepared_database(tmp, "bench")
     app = create_app(test_config(url, MEDIA_ROOT=str(tmp / "media")))
     with app.app_context():
         session = db.session
@@ -89,10 +92,7 @@ def main() -> None:
         p95 = times[int(len(times) * 0.95) - 1]
         print(f"{name:40} {statistics.median(times):7.1f}ms {p95:7.1f}ms {max(times):7.1f}ms {len(statements):4d}")
     engine.dispose()
-    if not args.database_url:
-        from tests.conftest import drop_database
-
-        drop_database(url)
+    conftest.drop_database(url)
 
 
 if __name__ == "__main__":

@@ -178,6 +178,20 @@ def runner(app):
     return app.test_cli_runner()
 
 
+@pytest.fixture(scope="module")
+def pg_app(tmp_path_factory):
+    """An app on a PostgreSQL database of its own that commits for real (one per test module),
+    for tests of concurrent requests; skipped without TEST_DATABASE_URL."""
+    if not TEST_DATABASE_URL:
+        pytest.skip("needs TEST_DATABASE_URL (PostgreSQL)")
+    tmp = tmp_path_factory.mktemp("pg")
+    url = prepared_database(tmp, "conc")
+    app = create_app(test_config(url, MEDIA_ROOT=str(tmp / "media")))
+    yield app
+    app.extensions["db"].engine.dispose()
+    drop_database(url)
+
+
 DEMO_PASSWORDS = {
     "anna.schmidt@muster.example": "demo-user-2026",
 }

@@ -3,28 +3,15 @@ hold: 20 creates for 1 free licence give one profile, 20 assignments of one numb
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
-from tests import conftest, factories
-from tests.conftest import TEST_DATABASE_URL, drop_database, login, prepared_database
-from webapp import create_app
+from tests import factories
+from tests.conftest import login
+from tests.parallel import run_at_once
 
 pytestmark = pytest.mark.postgres
 PARALLEL = 20
-
-
-@pytest.fixture(scope="module")
-def pg_app(tmp_path_factory):
-    if not TEST_DATABASE_URL:
-        pytest.skip("needs TEST_DATABASE_URL (PostgreSQL)")
-    url = prepared_database(tmp_path_factory.mktemp("conc"), "admin_conc")
-    app = create_app(conftest.test_config(url))
-    yield app
-    app.extensions["db"].engine.dispose()
-    drop_database(url)
 
 
 def _setup(app, licences: int, profiles: int = 0):
@@ -46,19 +33,7 @@ def _setup(app, licences: int, profiles: int = 0):
 def _in_parallel(app, send) -> list[int]:
     """Sign in ``PARALLEL`` clients, then let them all send at once; return the status codes."""
     clients = [login(app.test_client(), "admin@muster.example") for _ in range(PARALLEL)]
-    barrier = threading.Barrier(PARALLEL)
-    statuses: list[int] = [0] * PARALLEL
-
-    def run(n: int) -> None:
-        barrier.wait()
-        statuses[n] = send(clients[n], n).status_code
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(PARALLEL)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return statuses
+    return run_at_once(PARALLEL, lambda n: send(clients[n], n).status_code)
 
 
 def test_parallel_creates_cannot_exceed_the_licences(pg_app):

@@ -3,48 +3,20 @@ message; 10 wrong PINs at once lock phone access exactly once (one mail to the o
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
-from tests import conftest
-from tests.conftest import TEST_DATABASE_URL, drop_database, prepared_database
+from tests.parallel import run_at_once
 from tests.routes.test_api_voicemail import deposit_fields, signed_post
 from tests.services.test_audio import tone
 from tests.services.test_voicemail import ANNA_NUMBER, anna
-from webapp import create_app
 
 pytestmark = pytest.mark.postgres
 PARALLEL = 10
 
 
-@pytest.fixture(scope="module")
-def pg_app(tmp_path_factory):
-    if not TEST_DATABASE_URL:
-        pytest.skip("needs TEST_DATABASE_URL (PostgreSQL)")
-    tmp = tmp_path_factory.mktemp("vmconc")
-    url = prepared_database(tmp, "vm_conc")
-    app = create_app(conftest.test_config(url, MEDIA_ROOT=str(tmp / "media")))
-    yield app
-    app.extensions["db"].engine.dispose()
-    drop_database(url)
-
-
 def _in_parallel(send) -> list:
-    barrier = threading.Barrier(PARALLEL)
-    results: list = [None] * PARALLEL
-
-    def run(n: int) -> None:
-        barrier.wait()
-        results[n] = send(n)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(PARALLEL)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
+    return run_at_once(PARALLEL, send)
 
 
 def test_the_same_deposit_in_parallel_stores_one_message(pg_app):

@@ -27,7 +27,67 @@ ACTION_LABELS = {
     "email_change.code_requested": _l("Code for e-mail change requested"),
     "email_change.code_voided": _l("Code voided after wrong tries"),
     "email_change.changed": _l("E-mail address changed"),
+    "voicemail.settings_changed": _l("Voicemail settings changed"),
+    "voicemail.pin_changed": _l("Voicemail PIN changed"),
+    "voicemail.pin_locked": _l("Phone access locked after wrong PINs"),
+    "voicemail.greeting_activated": _l("Greeting activated"),
+    "voicemail.greeting_standard": _l("Standard greeting restored"),
+    "voicemail.messages_deleted": _l("Voicemail messages deleted"),
 }
+
+DETAIL_LABELS = {
+    "contract": _l("Vertrag / Enterprise"),
+    "site": _l("Standort / Gruppe"),
+    "email": _l("E-Mail-Adresse"),
+    "last_name": _l("Name"),
+    "first_name": _l("Vorname"),
+    "service": _l("Service"),
+    "number": _l("Number"),
+    "previous": _l("Previous number"),
+    "numbers_released": _l("Numbers released"),
+    "old": _l("Previous address"),
+    "new": _l("New address"),
+    "attempts": _l("Wrong tries"),
+    "kind": _l("Greeting"),
+    "source": _l("Source"),
+    "count": _l("Count"),
+}
+
+
+def _voicemail_labels(key: str) -> dict:
+    from .voicemail import GREETING_LABELS, SOURCE_LABELS
+
+    labels = GREETING_LABELS if key == "kind" else SOURCE_LABELS
+    return {getattr(k, "value", k): v for k, v in labels.items()}
+
+
+def details(entry: AuditEntry) -> list[tuple[str, str]]:
+    """An entry's details as (label, text) pairs a customer can read: field names translated,
+    numbers in national format, changes as „old → new“."""
+    from .dashboard import SERVICE_LABELS
+    from .phone import display
+
+    rows: list[tuple[str, str]] = []
+    for key, value in (entry.detail or {}).items():
+        if value in (None, "", [], {}):
+            continue
+        if key == "changes" and isinstance(value, dict):
+            rows.extend((str(DETAIL_LABELS.get(k, k)), " → ".join(map(str, v))) for k, v in value.items())
+            continue
+        if key == "service" and value in SERVICE_LABELS:
+            text = str(SERVICE_LABELS[value])
+        elif key in ("kind", "source") and value in _voicemail_labels(key):
+            text = str(_voicemail_labels(key)[value])
+        elif key in ("number", "previous") and isinstance(value, str):
+            text = display(value)
+        elif key == "numbers_released" and isinstance(value, list):
+            text = ", ".join(display(v) if isinstance(v, str) and v.startswith("+") else str(v) for v in value)
+        elif isinstance(value, list):
+            text = ", ".join(map(str, value))
+        else:
+            text = str(value)
+        rows.append((str(DETAIL_LABELS.get(key, key)), text))
+    return rows
 
 
 @dataclass(frozen=True)

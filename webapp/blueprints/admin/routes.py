@@ -333,4 +333,4 @@ def audit():
                                   page=_int_arg("page") or 1)
     view = audit_trail.entries(web.session(), current_user, flt)
     return render("admin/audit.html", "partials/admin/_audit_list.html", view=view,
-                  actions=audit_trail.ACTION_LABELS)
+                  actions=audit_trail.ACTION_LABELS, describe=audit_trail.details)

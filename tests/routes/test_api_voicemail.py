@@ -106,7 +106,7 @@ def test_bad_input_gets_a_json_422_naming_the_field(client, fields, field):
 
 def test_audio_is_checked_like_an_upload(client, db_session):
     text = post_deposit(client, audio=b"this is not audio\n" * 20, message_id="plat-text")
-    assert text.status_code == 422 and text.json["field"] == "file"
+    assert text.status_code == 422 and text.json["field"] == "audio"  # the deposit's own field name
     assert "not an audio file" in text.json["message"]
     missing = signed_post(client, "/api/v1/voicemail/messages", fields=deposit_fields("plat-missing"))
     assert missing.status_code == 422 and missing.json["field"] == "audio"
@@ -135,6 +135,22 @@ def test_pin_check_errors(client):
     unknown = signed_post(client, path, json_body={"number": "+4930123456799", "pin": "394817"})
     assert unknown.status_code == 404 and unknown.json["error"] == "NotFound"
     assert signed_post(client, path, json_body={"number": ANNA_NUMBER, "pin": "1"}, secret="x").status_code == 401
+
+
+def test_odd_bodies_get_a_clear_json_refusal_never_a_500(client):
+    pin_check = "/api/v1/voicemail/pin-check"
+    for body in ([1, 2], "394817"):
+        response = signed_post(client, pin_check, json_body=body)
+        assert response.status_code == 422 and "JSON object" in response.json["message"]
+    as_json = signed_post(client, "/api/v1/voicemail/messages", json_body={"called": ANNA_NUMBER})
+    assert as_json.status_code == 415 and "multipart/form-data" in as_json.json["message"]
+    huge = client.get("/api/v1/voicemail/greetings/99999999999999999999/audio",
+                      headers={"Authorization": "Bearer test-platform-token"})
+    assert huge.status_code in (401, 404)
+    ts = str(int(time.time()))
+    signed = client.get("/api/v1/voicemail/greetings/99999999999999999999/audio",
+                        headers={platform.TIMESTAMP_HEADER: ts, platform.SIGNATURE_HEADER: platform.sign(SECRET, ts, b"")})
+    assert signed.status_code == 404
 
 
 def test_platform_fetches_greeting_audio_signed(client, db_session):

@@ -55,6 +55,10 @@ def voicemail_deposit():
     from ...services import voicemail
     from ...services.errors import DomainError
 
+    if request.mimetype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        return jsonify(error="UnsupportedMediaType",
+                       message="Send multipart/form-data with audio, called, caller, received_at and "
+                               "platform_message_id."), 415
     upload = request.files.get("audio")
     data = voicemail.DepositInput(
         called=request.form.get("called", ""), caller=request.form.get("caller"),
@@ -77,7 +81,9 @@ def voicemail_pin_check():
     from ...services import voicemail
     from ...services.errors import DomainError
 
-    values = request.get_json(silent=True) or request.form
+    values = request.get_json(silent=True) if request.is_json else request.form
+    if not isinstance(values, dict) and not hasattr(values, "getlist"):
+        return jsonify(error="ValidationFailed", message="Send a JSON object or a form with number and pin."), 422
     number = voicemail.normalize_number(str(values.get("number", "")))
     if number is None:
         return jsonify(error="ValidationFailed", message="number is missing or not a phone number.",
@@ -97,9 +103,9 @@ def voicemail_greeting_audio(greeting_id: int):
 
     from ...extensions import db
     from ...models import VoicemailGreeting
-    from ...services import storage
+    from ...services import storage, voicemail
 
-    greeting = db.session.get(VoicemailGreeting, greeting_id)
+    greeting = db.session.get(VoicemailGreeting, greeting_id) if voicemail.valid_id(greeting_id) else None
     if greeting is None or greeting.status != "active" or not storage.exists(greeting.audio_key):
         abort(404)
     return send_file(storage.path_for(greeting.audio_key), mimetype="audio/wav", conditional=True)

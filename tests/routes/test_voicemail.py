@@ -26,6 +26,13 @@ def as_anna(client):
     return login(client, ANNA)
 
 
+@pytest.fixture
+def anna_en(as_anna):
+    """Anna with the English interface, for assertions on the texts."""
+    as_anna.post("/language", data={"lang": "en", "next": "/"})
+    return as_anna
+
+
 def base(profile) -> str:
     return f"/profiles/{profile.id}/voicemail"
 
@@ -201,6 +208,55 @@ def test_someone_elses_message_is_404(as_anna, db_session, profile):
     assert fresh(db_session, VoicemailMessage, theirs.id).heard_at is None
 
 
+@pytest.mark.parametrize("path", ["/messages/99999999999999999999/audio", "/greetings/99999999999999999999/audio"])
+def test_ids_too_large_for_the_database_are_404(as_anna, profile, path):
+    assert as_anna.get(base(profile) + path).status_code == 404
+    assert as_anna.get("/profiles/99999999999999999999/voicemail").status_code == 404
+
+
+def test_bulk_with_garbage_ids_is_refused_in_the_list(anna_en, profile):
+    response = anna_en.post(f"{base(profile)}/messages/bulk", headers=HTMX,
+                            data={"action": "delete", "ids": "abc,-1,99999999999999999999"})
+    assert response.status_code == 422
+    assert 'id="vm-messages"' in response.text and "Select at least one message" in response.text
+
+
+def test_deleting_someone_elses_or_a_deleted_message_says_it_is_not_there(anna_en, db_session, profile):
+    theirs = deposit(db_session, "+4930123456720")
+    response = anna_en.post(f"{base(profile)}/messages/{theirs.id}/delete", headers=HTMX)
+    assert response.status_code == 404
+    assert "does not exist" in trigger(response)["toast"] and "undo" not in response.text.lower()
+    assert fresh(db_session, VoicemailMessage, theirs.id).deleted_at is None
+    mine = deposit(db_session)
+    assert anna_en.post(f"{base(profile)}/messages/{mine.id}/delete", headers=HTMX).status_code == 200
+    assert anna_en.post(f"{base(profile)}/messages/{mine.id}/delete", headers=HTMX).status_code == 404
+
+
+def test_a_refused_list_action_keeps_the_list_and_says_why_in_it(anna_en, db_session, profile):
+    from datetime import timedelta
+
+    from webapp.models import utcnow
+
+    message = deposit(db_session)
+    vm.delete_messages(db_session, None, profile, [message.id])
+    message.deleted_at = utcnow() - timedelta(seconds=vm.UNDO_SECONDS + 60)
+    db_session.flush()
+    late = anna_en.post(f"{base(profile)}/messages/restore", data={"ids": str(message.id)}, headers=HTMX)
+    assert late.status_code == 422
+    # The list stays (the error is shown in it), whatever element the action targeted.
+    assert late.headers["HX-Retarget"] == "#vm-messages"
+    assert late.text.lstrip().startswith('<section id="vm-messages"')
+    assert re.search(r'role="alert">[^<]*can no longer be restored', late.text)
+    gone = anna_en.post(f"{base(profile)}/messages/{message.id}/heard", headers=HTMX)
+    assert gone.status_code == 404 and gone.headers["HX-Retarget"] == "#vm-messages"
+    assert 'id="vm-messages"' in gone.text and "does not exist" in gone.text
+    unknown = anna_en.post(f"{base(profile)}/messages/bulk", data={"ids": "1", "action": "zap"}, headers=HTMX)
+    assert unknown.status_code == 422 and 'id="vm-messages"' in unknown.text
+    plain = anna_en.post(f"{base(profile)}/messages/restore", data={"ids": str(message.id)})
+    assert plain.status_code == 303
+    assert "can no longer be restored" in anna_en.get(plain.headers["Location"]).text
+
+
 # --- settings and PIN -------------------------------------------------------------------------
 
 
@@ -282,6 +338,18 @@ def test_text_file_as_greeting_is_refused_next_to_the_field_and_nothing_changes(
     assert "aria-invalid=\"true\"" in response.text
     slot = vm.greeting_slot(db_session, profile, GreetingKind.UNAVAILABLE)
     assert slot.active.id == before and slot.draft is None
+
+
+def test_upload_without_a_file_asks_for_one(anna_en, db_session, profile):
+    from io import BytesIO
+
+    response = anna_en.post(f"{base(profile)}/greetings/busy", headers=HTMX, content_type="multipart/form-data",
+                            data={"source": "upload", "file": (BytesIO(b""), "")})
+    assert response.status_code == 422
+    assert re.search(r'id="busy-file-errors"[^>]*>Please choose an audio file', response.text)
+    recorded = anna_en.post(f"{base(profile)}/greetings/busy", data={"source": "recording"}, headers=HTMX)
+    assert recorded.status_code == 422 and "Please record the greeting first" in recorded.text
+    assert vm.greeting_slot(db_session, profile, GreetingKind.BUSY).draft is None
 
 
 def test_empty_text_greeting_is_refused(as_anna, profile):

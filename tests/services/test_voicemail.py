@@ -336,7 +336,8 @@ def test_someone_elses_messages_are_not_touched(db_session, profile, user):
     theirs = deposit(db_session, MAX_NUMBER)
     with pytest.raises(ValidationFailed):
         vm.delete_messages(db_session, user, profile, [])
-    vm.delete_messages(db_session, user, profile, [theirs.id])
+    with pytest.raises(NotFound):
+        vm.delete_messages(db_session, user, profile, [theirs.id])
     assert vm.message_of(db_session, other, theirs.id).deleted_at is None
     with pytest.raises(NotFound):
         vm.message_of(db_session, profile, theirs.id)

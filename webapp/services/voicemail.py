@@ -47,6 +47,12 @@ PIN_MAX_ATTEMPTS = 3
 PIN_LOCK = timedelta(minutes=15)
 LISTEN_LINK_MAX_AGE = 7 * 24 * 3600
 MAX_DEPOSIT_SECONDS = 305  # the longest setting (300 s) plus the platform's tolerance
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database; larger ones name nothing
+
+
+def valid_id(value) -> bool:
+    """Whether ``value`` can be a row id (a garbage id from a URL or form must not reach SQL)."""
+    return isinstance(value, int) and 0 < value <= MAX_ID
 
 GREETING_LABELS = {
     GreetingKind.UNAVAILABLE: _l("Nicht erreichbar"),
@@ -334,7 +340,10 @@ def create_draft(
         if len(text) > tts.MAX_TEXT:
             raise ValidationFailed(_l("The text is too long (at most 1000 characters)."), field="text")
         data = tts.speak(text, profile.language or "de")
-    converted = audio.to_telephony(data or b"", max_seconds=audio.MAX_GREETING_SECONDS)
+    elif data is None:
+        raise ValidationFailed(_l("Please choose an audio file.") if source == GreetingSource.UPLOAD
+                               else _l("Please record the greeting first."), field="file")
+    converted = audio.to_telephony(data, max_seconds=audio.MAX_GREETING_SECONDS)
     audio.check_greeting(converted)
     key = storage.save(storage.new_key(f"voicemail/{profile.id}/greetings", ".wav"), converted.wav)
     # Older unconfirmed drafts of this kind are replaced by the new one.
@@ -356,7 +365,7 @@ def create_draft(
 
 
 def _greeting(session: Session, profile: UmsProfile, greeting_id: int) -> VoicemailGreeting:
-    greeting = session.get(VoicemailGreeting, greeting_id)
+    greeting = session.get(VoicemailGreeting, greeting_id) if valid_id(greeting_id) else None
     if greeting is None or greeting.profile_id != profile.id:
         raise NotFound(_l("This greeting does not exist or has been replaced."))
     return greeting
@@ -512,7 +521,7 @@ def list_messages(session: Session, profile: UmsProfile, query: MessageQuery, *,
 
 def message_of(session: Session, profile: UmsProfile, message_id: int, *,
                include_deleted: bool = False) -> VoicemailMessage:
-    message = session.get(VoicemailMessage, message_id)
+    message = session.get(VoicemailMessage, message_id) if valid_id(message_id) else None
     if message is None or message.profile_id != profile.id or (
         message.deleted_at is not None and not include_deleted
     ):
@@ -521,10 +530,11 @@ def message_of(session: Session, profile: UmsProfile, message_id: int, *,
 
 
 def _own_ids(session: Session, profile: UmsProfile, ids: list[int]) -> list[int]:
+    ids = [i for i in ids if valid_id(i)][:500]
     if not ids:
         raise ValidationFailed(_l("Select at least one message."), field="ids")
     return list(session.scalars(select(VoicemailMessage.id).where(
-        VoicemailMessage.profile_id == profile.id, VoicemailMessage.id.in_(ids[:500]))))
+        VoicemailMessage.profile_id == profile.id, VoicemailMessage.id.in_(ids))))
 
 
 def mark(session: Session, user: User, profile: UmsProfile, ids: list[int], *, heard: bool) -> int:
@@ -543,16 +553,19 @@ def mark(session: Session, user: User, profile: UmsProfile, ids: list[int], *, h
 def delete_messages(session: Session, user: User, profile: UmsProfile, ids: list[int]) -> list[int]:
     """Mark deleted; ``restore_messages`` undoes it for ``UNDO_SECONDS``, then it is purged."""
     own = _own_ids(session, profile, ids)
-    session.execute(
+    deleted = list(session.scalars(
         update(VoicemailMessage)
         .where(VoicemailMessage.id.in_(own), VoicemailMessage.deleted_at.is_(None))
         .values(deleted_at=utcnow())
+        .returning(VoicemailMessage.id)
         .execution_options(synchronize_session="fetch")
-    )
+    ))
+    if not deleted:
+        raise NotFound(_l("This message does not exist or has been deleted."))
     session.flush()
     audit.record(session, user, "voicemail.messages_deleted", customer_id=profile.customer_id,
-                 profile_id=profile.id, subject=profile.email, count=len(own))
-    return own
+                 profile_id=profile.id, subject=profile.email, count=len(deleted))
+    return sorted(deleted)
 
 
 def restore_messages(session: Session, user: User, profile: UmsProfile, ids: list[int]) -> int:
@@ -689,7 +702,10 @@ def deposit(session: Session, data: DepositInput) -> tuple[VoicemailMessage, boo
     if settings.mode == VoicemailMode.ANNOUNCE_ONLY:
         raise VoicemailUnavailable(_l("The voicemail on %(number)s only plays its greeting and records nothing.",
                                       number=called))
-    converted = audio.to_telephony(data.audio, max_seconds=MAX_DEPOSIT_SECONDS)
+    try:
+        converted = audio.to_telephony(data.audio, max_seconds=MAX_DEPOSIT_SECONDS)
+    except audio.AudioRejected as exc:
+        raise audio.AudioRejected(exc.message, field="audio") from exc  # the deposit's field name
     key = storage.save(storage.new_key(f"voicemail/{profile.id}/messages", ".wav"), converted.wav)
     message = VoicemailMessage(
         profile_id=profile.id, platform_message_id=message_id, called_e164=called, caller_e164=caller,

@@ -16,7 +16,7 @@ from ...htmx import redirect, render, wants_partial
 from ...models import GreetingKind, GreetingSource, VoicemailMode
 from ...services import storage
 from ...services import voicemail as vm
-from ...services.errors import NotFound, ValidationFailed
+from ...services.errors import DomainError, NotFound, ValidationFailed
 from . import bp
 from .forms import (
     AbsencePeriodForm,
@@ -58,19 +58,32 @@ def _ids() -> list[int]:
     ids = []
     for raw in request.form.getlist("ids"):
         for part in raw.split(","):
-            if part.strip().isdigit():
+            if part.strip().isdigit() and vm.valid_id(int(part)):
                 ids.append(int(part))
     return ids
 
 
-def _list(profile, formdata, *, status=200, trigger=None, undo_ids=None):
+def _list(profile, formdata, *, status=200, trigger=None, undo_ids=None, error=None):
     form, query = _query(formdata)
     page = vm.list_messages(web.session(), profile, query, tz=get_timezone())
     return render("voicemail/index.html", "partials/voicemail/_messages.html", status=status, trigger=trigger,
                   profile=profile, page=page, filter_form=form, number=vm.number_of(web.session(), profile),
                   undo_ids=undo_ids or [], query_args=query_args, oob=wants_partial(),
-                  settings=vm.settings_of(web.session(), profile),
+                  settings=vm.settings_of(web.session(), profile), error=error,
                   **_badge(profile, page.new_count))
+
+
+def _refused(profile, exc: DomainError):
+    """A refused list action: the list again with the reason in it (not the list replaced by an
+    error box), also when the action targeted a single row; 303 back with a flash without htmx."""
+    if not wants_partial():
+        flash(str(exc.message), "error")
+        return _back_to_list(profile)
+    response = _list(profile, request.form, status=exc.status, trigger={"toast": str(exc.message)},
+                     error=exc.message)
+    response.headers["HX-Retarget"] = "#vm-messages"
+    response.headers["HX-Reswap"] = "outerHTML"
+    return response
 
 
 def _back_to_list(profile, undo_ids=None):
@@ -135,10 +148,13 @@ def message_download(profile_id: int, message_id: int):
 
 def _mark(profile_id: int, message_id: int, heard: bool):
     profile = web.profile_for_use(profile_id)
-    vm.mark(web.session(), current_user, profile, [message_id], heard=heard)
+    try:
+        message = vm.message_of(web.session(), profile, message_id)
+        vm.mark(web.session(), current_user, profile, [message.id], heard=heard)
+    except DomainError as exc:
+        return _refused(profile, exc)
     if not wants_partial():
         return _back_to_list(profile)
-    message = vm.message_of(web.session(), profile, message_id)
     _form, query = _query(request.form)
     count = vm.new_count(web.session(), profile.id)
     text = _l("Marked as heard.") if heard else _l("Marked as new.")
@@ -162,7 +178,10 @@ def mark_new(profile_id: int, message_id: int):
 @login_required
 def delete_message(profile_id: int, message_id: int):
     profile = web.profile_for_use(profile_id)
-    ids = vm.delete_messages(web.session(), current_user, profile, [message_id])
+    try:
+        ids = vm.delete_messages(web.session(), current_user, profile, [message_id])
+    except DomainError as exc:
+        return _refused(profile, exc)
     if not wants_partial():
         return _back_to_list(profile, ids)
     return _list(profile, request.form, trigger=_toast(_l("Message deleted.")), undo_ids=ids)
@@ -173,22 +192,19 @@ def delete_message(profile_id: int, message_id: int):
 def bulk_messages(profile_id: int):
     profile = web.profile_for_use(profile_id)
     action = MessageIdsForm().action.data
-    ids = _ids()
-    if not ids:
-        if not wants_partial():
-            flash(str(_l("Select at least one message.")), "error")
-            return _back_to_list(profile)
-        return _list(profile, request.form, status=422, trigger={"toast": str(_l("Select at least one message."))})
     undo = None
-    if action == "delete":
-        undo = vm.delete_messages(web.session(), current_user, profile, ids)
-        text = _l("%(count)s messages deleted.", count=len(undo))
-    elif action in ("heard", "new"):
-        count = vm.mark(web.session(), current_user, profile, ids, heard=action == "heard")
-        text = _l("%(count)s messages marked as heard.", count=count) if action == "heard" else _l(
-            "%(count)s messages marked as new.", count=count)
-    else:
-        raise ValidationFailed(_l("Unknown action."))
+    try:
+        if action == "delete":
+            undo = vm.delete_messages(web.session(), current_user, profile, _ids())
+            text = _l("%(count)s messages deleted.", count=len(undo))
+        elif action in ("heard", "new"):
+            count = vm.mark(web.session(), current_user, profile, _ids(), heard=action == "heard")
+            text = _l("%(count)s messages marked as heard.", count=count) if action == "heard" else _l(
+                "%(count)s messages marked as new.", count=count)
+        else:
+            raise ValidationFailed(_l("Choose what to do with the selected messages."))
+    except DomainError as exc:
+        return _refused(profile, exc)
     if not wants_partial():
         flash(str(text), "success")
         return _back_to_list(profile, undo)
@@ -199,7 +215,10 @@ def bulk_messages(profile_id: int):
 @login_required
 def restore_messages(profile_id: int):
     profile = web.profile_for_use(profile_id)
-    count = vm.restore_messages(web.session(), current_user, profile, _ids())
+    try:
+        count = vm.restore_messages(web.session(), current_user, profile, _ids())
+    except DomainError as exc:
+        return _refused(profile, exc)
     text = _l("%(count)s messages restored.", count=count)
     if not wants_partial():
         flash(str(text), "success")
@@ -327,13 +346,15 @@ def upload_greeting(profile_id: int, kind: str):
     form = GreetingUploadForm()
     source_value = form.source.data if form.source.data in {s.value for s in GreetingSource} else "upload"
     source = GreetingSource(source_value)
+    form.source.data = source_value  # the error shows on the form that was sent
     if form.validate():
         upload = request.files.get("file")
+        chosen = upload is not None and bool(upload.filename)
         try:
             vm.create_draft(
                 web.session(), current_user, profile, greeting_kind, source,
-                data=upload.read() if upload else None,
-                filename=upload.filename if upload else None, text=form.text.data,
+                data=upload.read() if chosen else None,
+                filename=upload.filename if chosen else None, text=form.text.data,
                 absence_from=form.absence_from.data, absence_until=form.absence_until.data,
             )
         except (ValidationFailed, vm.tts.SpeechUnavailable) as exc:

@@ -93,14 +93,18 @@ def test_a_message_plays_is_marked_heard_deleted_and_restored(page: Page, live_s
     row.get_by_role("button", name="Als gehört markieren").click()
     expect(row).to_contain_text("Gehört")
     expect(row.get_by_role("button", name="Als neu markieren")).to_be_visible()
+    # Keyboard focus survives each swap: on the row's button, then on Undo, then on the row again.
+    expect(row.get_by_role("button", name="Als neu markieren")).to_be_focused()
     expect(page.locator("#vm-new-count")).to_contain_text(str(new_before - 1))
     if new_before - 1:
         expect(badge).to_contain_text(str(new_before - 1))
 
     row.get_by_role("button", name="Löschen").click()
     expect(page.get_by_role("row").filter(has_text=shown)).to_have_count(0)
+    expect(page.get_by_role("button", name="Rückgängig")).to_be_focused()
     page.get_by_role("button", name="Rückgängig").click()
     expect(page.get_by_role("row").filter(has_text=shown)).to_have_count(1)
+    expect(page.get_by_role("row").filter(has_text=shown).get_by_role("button", name="Als neu markieren")).to_be_focused()
     expect(page.get_by_role("row").filter(has_text=shown)).to_contain_text("Gehört")
 
 
@@ -147,6 +151,7 @@ def test_a_text_file_as_greeting_is_refused_next_to_the_field_and_the_old_one_st
     error = card.get_by_role("alert")
     expect(error).to_contain_text("keine verwendbare Audiodatei")
     expect(card.get_by_label("Audiodatei")).to_have_attribute("aria-invalid", "true")
+    expect(card.get_by_label("Audiodatei")).to_be_focused()  # the field to correct, not the page start
     expect(card.locator("[data-greeting-state]")).to_have_text(before)
     expect(card.get_by_role("button", name="Aktivieren")).to_have_count(0)
 

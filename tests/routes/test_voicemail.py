@@ -164,6 +164,7 @@ def test_delete_offers_undo_and_restore_brings_it_back(as_anna, db_session, prof
     restored = as_anna.post(f"{base(profile)}/messages/restore", data={"ids": str(message.id)}, headers=HTMX)
     assert restored.status_code == 200
     assert f'id="vm-msg-{message.id}"' in restored.text
+    assert trigger(restored)["toast"] == "1 Nachricht wiederhergestellt."  # singular, not „1 Nachrichten“
 
 
 def test_plain_delete_redirects_with_undo(as_anna, db_session, profile):

@@ -7,7 +7,7 @@ call → a page, a partial for htmx, or a 303 back to the page for plain forms.
 from __future__ import annotations
 
 from flask import flash, request, send_file, url_for
-from flask_babel import get_timezone
+from flask_babel import get_timezone, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -196,11 +196,11 @@ def bulk_messages(profile_id: int):
     try:
         if action == "delete":
             undo = vm.delete_messages(web.session(), current_user, profile, _ids())
-            text = _l("%(count)s messages deleted.", count=len(undo))
+            text = ngettext("%(num)d message deleted.", "%(num)d messages deleted.", len(undo))
         elif action in ("heard", "new"):
             count = vm.mark(web.session(), current_user, profile, _ids(), heard=action == "heard")
-            text = _l("%(count)s messages marked as heard.", count=count) if action == "heard" else _l(
-                "%(count)s messages marked as new.", count=count)
+            text = ngettext("%(num)d message marked as heard.", "%(num)d messages marked as heard.", count) \
+                if action == "heard" else ngettext("%(num)d message marked as new.", "%(num)d messages marked as new.", count)
         else:
             raise ValidationFailed(_l("Choose what to do with the selected messages."))
     except DomainError as exc:
@@ -219,7 +219,7 @@ def restore_messages(profile_id: int):
         count = vm.restore_messages(web.session(), current_user, profile, _ids())
     except DomainError as exc:
         return _refused(profile, exc)
-    text = _l("%(count)s messages restored.", count=count)
+    text = ngettext("%(num)d message restored.", "%(num)d messages restored.", count)
     if not wants_partial():
         flash(str(text), "success")
         return _back_to_list(profile)

@@ -121,6 +121,21 @@ def test_audio_supports_range_and_does_not_mark_heard(as_anna, db_session, profi
     assert as_anna.get(url).data == whole.data
 
 
+def test_download_name_and_absence_dates_follow_berlin_time(as_anna, db_session, profile):
+    from datetime import UTC, date, datetime
+
+    from webapp.models import GreetingSource
+
+    message = deposit(db_session, received_at=datetime(2026, 11, 30, 23, 30, tzinfo=UTC))
+    response = as_anna.get(f"{base(profile)}/messages/{message.id}/download")
+    assert "anrufbeantworter_2026-12-01_00-30.wav" in response.headers["Content-Disposition"]
+    draft = vm.create_draft(db_session, None, profile, GreetingKind.ABSENCE, GreetingSource.UPLOAD,
+                            data=tone("flac", 1.5), absence_from=date(2026, 12, 1), absence_until=date(2026, 12, 24))
+    vm.activate_greeting(db_session, None, profile, draft.id)
+    page = as_anna.get(f"{base(profile)}/greetings").text
+    assert "01.12.2026 – 24.12.2026" in page
+
+
 def test_download_is_the_telephony_wav(as_anna, db_session, profile):
     message = deposit(db_session)
     response = as_anna.get(f"{base(profile)}/messages/{message.id}/download")

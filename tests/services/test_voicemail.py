@@ -221,7 +221,7 @@ def test_greeting_spoken_from_text(db_session, profile, user):
 
 
 def test_absence_greeting_takes_over_only_in_its_period(db_session, profile, user):
-    today = date.today()
+    today = vm.local_time(utcnow()).date()
     draft = vm.create_draft(db_session, user, profile, GreetingKind.ABSENCE, GreetingSource.UPLOAD,
                             data=tone("flac", 1.5), absence_from=today + timedelta(days=2),
                             absence_until=today + timedelta(days=9))
@@ -231,6 +231,16 @@ def test_absence_greeting_takes_over_only_in_its_period(db_session, profile, use
     assert vm.greeting_slot(db_session, profile, GreetingKind.ABSENCE).absence_in_effect
     with pytest.raises(ValidationFailed):
         vm.set_absence_period(db_session, user, profile, today, today - timedelta(days=1))
+
+
+def test_absence_today_is_the_date_in_berlin_not_on_the_servers_clock(app, db_session, profile, user, monkeypatch):
+    draft = vm.create_draft(db_session, user, profile, GreetingKind.ABSENCE, GreetingSource.UPLOAD,
+                            data=tone("flac", 1.5), absence_from=date(2026, 12, 1))
+    # 23:30 UTC on 30 November is already 1 December, 00:30, in Berlin.
+    monkeypatch.setattr(vm, "utcnow", lambda: datetime(2026, 11, 30, 23, 30, tzinfo=UTC))
+    assert vm.in_period(draft)
+    monkeypatch.setattr(vm, "utcnow", lambda: datetime(2026, 11, 30, 22, 30, tzinfo=UTC))
+    assert not vm.in_period(draft)
 
 
 # --- deposits and messages --------------------------------------------------------------------

@@ -294,8 +294,16 @@ class GreetingSlot:
         return self.kind == GreetingKind.ABSENCE and self.active is not None and in_period(self.active)
 
 
+def local_time(moment: datetime) -> datetime:
+    """``moment`` in the portal's time zone (Europe/Berlin): file names and "today" follow what
+    people see on the pages and in the mails, not the server's UTC."""
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Europe/Berlin"))
+
+
 def in_period(greeting: VoicemailGreeting, today: date | None = None) -> bool:
-    today = today or date.today()
+    today = today or local_time(utcnow()).date()
     return (greeting.absence_from is None or greeting.absence_from <= today) and (
         greeting.absence_until is None or today <= greeting.absence_until
     )
@@ -786,7 +794,7 @@ def notify(session: Session, profile: UmsProfile, settings: VoicemailSettings, m
            wav: bytes) -> None:
     caller = message.caller_e164
     attach = settings.attach_audio
-    stamp = message.received_at.strftime("%Y%m%d-%H%M%S")
+    stamp = local_time(message.received_at).strftime("%Y%m%d-%H%M%S")
     mail.queue(
         session, notify_address(settings, profile), "voicemail_new_message",
         subject=_l("New voicemail message from %(caller)s", caller=_caller_text(caller)),

@@ -7,7 +7,7 @@ call → a page, a partial for htmx, or a 303 back to the page for plain forms.
 from __future__ import annotations
 
 from flask import flash, request, send_file, url_for
-from flask_babel import get_timezone, ngettext
+from flask_babel import format_date, get_timezone, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -141,7 +141,7 @@ def message_audio(profile_id: int, message_id: int):
 def message_download(profile_id: int, message_id: int):
     profile = web.profile_for_use(profile_id)
     message = vm.message_of(web.session(), profile, message_id)
-    stamp = message.received_at.strftime("%Y-%m-%d_%H-%M")
+    stamp = vm.local_time(message.received_at).strftime("%Y-%m-%d_%H-%M")
     vm.ensure_audio(message.audio_key)
     return _audio_response(message.audio_key, "audio/wav", f"anrufbeantworter_{stamp}.wav", attachment=True)
 
@@ -315,7 +315,7 @@ def _greetings_page(profile, *, kind=None, form=None, period_form=None, status=2
         absence_until=active_absence.absence_until if active_absence else None)
     ctx = dict(profile=profile, slots=slots, forms=forms, period_form=period,
                number=vm.number_of(web.session(), profile), tts_available=vm.tts.available(),
-               source_labels=vm.SOURCE_LABELS, accept=vm.audio.ACCEPT_ATTRIBUTE)
+               source_labels=vm.SOURCE_LABELS, accept=vm.audio.ACCEPT_ATTRIBUTE, format_date=format_date)
     if kind is not None:
         ctx["slot"] = next(s for s in slots if s.kind == kind)
         return render("voicemail/greetings.html", "partials/voicemail/_greeting.html", status=status,

@@ -307,6 +307,18 @@ def test_settings_errors_are_422_next_to_the_field(as_anna, db_session, profile,
     assert vm.settings_of(db_session, profile).max_message_seconds == before
 
 
+def test_answering_at_once_ignores_the_seconds_as_the_page_says(as_anna, db_session, profile):
+    from webapp.models import VoicemailSettings
+
+    as_anna.post(f"{base(profile)}/settings", data={**SETTINGS, "answer_after_seconds": "35"}, headers=HTMX)
+    for seconds in ("", "999"):
+        response = as_anna.post(f"{base(profile)}/settings", headers=HTMX,
+                                data={**SETTINGS, "answer": "immediately", "answer_after_seconds": seconds})
+        assert response.status_code == 200
+        saved = fresh(db_session, VoicemailSettings, profile.id)
+        assert saved.answer_immediately and saved.answer_after_seconds == 35
+
+
 def test_pin_form_rules_and_never_shown_again(as_anna, db_session, profile):
     bad = as_anna.post(f"{base(profile)}/pin", data={"pin": "123456", "pin_confirm": "123456"}, headers=HTMX)
     assert bad.status_code == 422 and 'id="pin-errors"' in bad.text

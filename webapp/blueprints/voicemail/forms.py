@@ -74,6 +74,12 @@ class SettingsForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
+        # „At once“ ignores the seconds (the page says so): an empty or out-of-range value there
+        # keeps the stored one instead of refusing the form.
+        if self.answer.data == "immediately" and self.answer_after_seconds.errors:
+            self.answer_after_seconds.errors = []
+            self.answer_after_seconds.data = self.answer_after_seconds.object_data or 20
+            valid = not any(f.errors for f in self)
         # Optional() ends the field's own chain when it is empty, so the "required when another
         # address is chosen" rule lives here.
         if self.notify_target.data == "other" and not (self.notify_address.data or "").strip():

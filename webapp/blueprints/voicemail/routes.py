@@ -231,8 +231,8 @@ def restore_messages(profile_id: int):
 
 def _settings_form(profile, formdata=None) -> SettingsForm:
     s = vm.settings_of(web.session(), profile)
-    if formdata is not None:
-        return SettingsForm(formdata=formdata)
+    if formdata is not None:  # the stored seconds stay when the form answers at once
+        return SettingsForm(formdata=formdata, answer_after_seconds=s.answer_after_seconds)
     return SettingsForm(
         formdata=None, enabled=s.enabled, answer="immediately" if s.answer_immediately else "after",
         answer_after_seconds=s.answer_after_seconds, mode=s.mode.value,

@@ -217,6 +217,13 @@ def test_filter_search_and_pagination_partial(as_anna, db_session, profile):
     assert '<tr id="vm-msg-' not in none.text
 
 
+def test_a_filter_that_cannot_be_used_says_why_next_to_the_field(anna_en, profile):
+    response = anna_en.get(base(profile), query_string={"day": "2026-13-45", "caller": "1" * 41}, headers=HTMX)
+    assert response.status_code == 200
+    assert re.search(r'id="day-errors"[^>]*role="alert">Not a valid date', response.text)
+    assert 'id="caller-errors"' in response.text
+
+
 def test_someone_elses_message_is_404(as_anna, db_session, profile):
     theirs = deposit(db_session, "+4930123456720")
     assert as_anna.get(f"{base(profile)}/messages/{theirs.id}/audio").status_code == 404

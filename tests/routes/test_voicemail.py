@@ -392,6 +392,15 @@ def test_empty_text_greeting_is_refused(as_anna, profile):
     assert response.status_code == 422 and 'id="busy-text-errors"' in response.text
 
 
+def test_absence_period_without_an_active_absence_greeting_says_why(anna_en, profile):
+    response = anna_en.post(f"{base(profile)}/greetings/absence/period", data={"absence_from": "2026-12-01"},
+                            headers=HTMX)
+    assert response.status_code == 422
+    assert trigger(response)["toast"] == "Activate an absence greeting first."
+    plain = anna_en.post(f"{base(profile)}/greetings/absence/period", data={"absence_from": "2026-12-01"})
+    assert plain.status_code == 422 and "Activate an absence greeting first." in plain.text
+
+
 def test_unknown_greeting_kind_is_404(as_anna, profile):
     assert as_anna.post(f"{base(profile)}/greetings/holiday", data={"source": "tts", "text": "x"}).status_code == 404
 

@@ -405,7 +405,13 @@ def absence_period(profile_id: int):
             getattr(form, exc.field or "absence_from").errors = [str(exc.message)]
         else:
             return _greeting_done(profile, GreetingKind.ABSENCE, _l("Absence period saved."))
-    return _greetings_page(profile, kind=GreetingKind.ABSENCE, period_form=form, status=422)
+    # Also as a toast: without an active absence greeting (switched off in another tab) the card
+    # has no period fields to show the reason next to.
+    reason = next((str(error) for field in form for error in field.errors), "")
+    if reason and not wants_partial():
+        flash(reason, "error")
+    return _greetings_page(profile, kind=GreetingKind.ABSENCE, period_form=form, status=422,
+                           trigger={"toast": reason} if reason else None)
 
 
 @bp.get(BASE + "/greetings/<int:greeting_id>/audio")

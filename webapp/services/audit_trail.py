@@ -6,14 +6,15 @@ the customers whose UMS the reader may manage.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import AuditEntry, Customer, User
 from . import authz
+from .profiles import printable, valid_id
 
 PER_PAGE = 50
 
@@ -127,20 +128,25 @@ def entries(session: Session, user: User, flt: AuditFilter) -> AuditPage:
     if not customers:
         can_read(session, user).require()
     ids = [c.id for c in customers]
-    if flt.customer_id:
+    if flt.customer_id is not None:
         ids = [i for i in ids if i == flt.customer_id]
     conditions = [AuditEntry.customer_id.in_(ids)]
     if flt.action:
-        conditions.append(AuditEntry.action == flt.action)
-    if flt.profile_id:
-        conditions.append(AuditEntry.profile_id == flt.profile_id)
-    if flt.q.strip():
-        like = f"%{flt.q.strip().lower()}%"
-        conditions.append(or_(func.lower(AuditEntry.subject).like(like),
-                              func.lower(AuditEntry.actor_email).like(like)))
+        conditions.append(AuditEntry.action == flt.action if flt.action in ACTION_LABELS else false())
+    if flt.profile_id is not None:
+        # An id that cannot exist matches nothing (and never reaches SQL as an overflow).
+        conditions.append(AuditEntry.profile_id == flt.profile_id if valid_id(flt.profile_id) else false())
+    term = printable(flt.q).strip().lower()
+    if term:
+        like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(or_(func.lower(AuditEntry.subject).like(like, escape="\\"),
+                              func.lower(AuditEntry.actor_email).like(like, escape="\\")))
     where = and_(*conditions)
     total = session.scalar(select(func.count()).select_from(AuditEntry).where(where)) or 0
-    page = max(flt.page, 1)
+    pages = max((total + flt.per_page - 1) // flt.per_page, 1)
+    page = min(max(flt.page, 1), pages)
+    if page != flt.page:
+        flt = replace(flt, page=page)
     rows = list(session.scalars(
         select(AuditEntry).where(where).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         .limit(flt.per_page).offset((page - 1) * flt.per_page)))

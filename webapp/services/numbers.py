@@ -17,6 +17,7 @@ from ..models import PhoneNumber, Service, ServiceAssignment, UmsProfile, User, 
 from . import audit, authz, phone, platform
 from .dashboard import SERVICE_LABELS, SERVICE_ORDER
 from .errors import NotFound, NumberTaken, ValidationFailed
+from .profiles import valid_id
 
 FREE_NUMBER_LIMIT = 50
 
@@ -88,7 +89,7 @@ def assign_number(session: Session, actor: User, profile: UmsProfile, service: S
                   number_id: int | None) -> ServiceAssignment:
     """Bind ``service`` of ``profile`` to a free number of its site (replacing its current one)."""
     authz.can_manage_ums(session, actor, profile.customer).require()
-    number = session.get(PhoneNumber, number_id) if number_id else None
+    number = session.get(PhoneNumber, number_id) if valid_id(number_id) else None
     if number is None or number.site_id != profile.site_id:
         raise ValidationFailed(_l("Please choose a number of the site %(site)s.", site=profile.site.name),
                                field="number_id")

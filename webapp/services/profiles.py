@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -36,6 +36,13 @@ from .errors import EmailTaken, LicenceExhausted, NotFound, ValidationFailed
 INVITATION_VALIDITY = timedelta(days=7)
 PER_PAGE = 25
 LANGUAGES = ("de", "en")
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database; larger ones name nothing
+
+
+def valid_id(value) -> bool:
+    """Whether ``value`` can be a row id: a garbage id from a URL or a form must not reach SQL
+    (SQLite overflows, PostgreSQL refuses it out of range: a 500 either way)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 # Other areas (voicemail, fax, conference) register functions here that remove their files for a
 # profile; their rows hang off ums_profiles with ON DELETE CASCADE. Called before the delete.
@@ -123,8 +130,14 @@ def _awaiting_access(session: Session, user: User, customers: list[Customer]) ->
     ).all())
 
 
+def printable(value: str | None) -> str:
+    """Text without control characters (NUL and the like): they have no place in a name or a
+    search, and PostgreSQL refuses NUL outright."""
+    return "".join(ch for ch in (value or "") if ch.isprintable() or ch.isspace())
+
+
 def _search_condition(q: str):
-    term = q.strip().lower()
+    term = printable(q).strip().lower()
     if not term:
         return None
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -150,10 +163,10 @@ def list_profiles(session: Session, user: User, flt: ProfileFilter) -> ProfilePa
     if not customers:
         return page
     conditions = [UmsProfile.customer_id.in_([c.id for c in customers])]
-    if flt.contract_id:
-        conditions.append(UmsProfile.contract_id == flt.contract_id)
-    if flt.site_id:
-        conditions.append(UmsProfile.site_id == flt.site_id)
+    for column, value in ((UmsProfile.contract_id, flt.contract_id), (UmsProfile.site_id, flt.site_id)):
+        if value is not None:
+            # An id that cannot exist matches nothing (and never reaches SQL as an overflow).
+            conditions.append(column == value if valid_id(value) else false())
     search = _search_condition(flt.q)
     if search is not None:
         conditions.append(search)
@@ -176,7 +189,7 @@ def list_profiles(session: Session, user: User, flt: ProfileFilter) -> ProfilePa
 
 def get_for_admin(session: Session, user: User, profile_id: int) -> UmsProfile:
     """Load a profile (404) and check the user may manage its customer's UMS (403)."""
-    profile = session.get(UmsProfile, profile_id)
+    profile = session.get(UmsProfile, profile_id) if valid_id(profile_id) else None
     if profile is None:
         raise NotFound(_l("This UMS profile does not exist or has been deleted."))
     authz.can_manage_ums(session, user, profile.customer).require()
@@ -184,7 +197,7 @@ def get_for_admin(session: Session, user: User, profile_id: int) -> UmsProfile:
 
 
 def contract_for_admin(session: Session, user: User, contract_id: int | None) -> Contract:
-    contract = session.get(Contract, contract_id) if contract_id else None
+    contract = session.get(Contract, contract_id) if valid_id(contract_id) else None
     if contract is None:
         raise ValidationFailed(_l("Please choose a contract."), field="contract_id")
     authz.can_manage_ums(session, user, contract.customer).require()
@@ -207,7 +220,7 @@ def invitation_pending(profile: UmsProfile) -> bool:
 # --- writing -------------------------------------------------------------------------------------
 
 def _clean_name(value: str | None, field_name: str, message) -> str:
-    cleaned = " ".join((value or "").split())
+    cleaned = " ".join(printable(value).split())
     if not cleaned:
         raise ValidationFailed(message, field=field_name)
     if len(cleaned) > 100:
@@ -260,7 +273,7 @@ def create_profile(session: Session, actor: User, *, contract_id: int | None, si
     """„Unified Messaging Profil anlegen“: a profile on a free licence, its UMS user login and the
     invitation to set a password."""
     contract = contract_for_admin(session, actor, contract_id)
-    site = session.get(Site, site_id) if site_id else None
+    site = session.get(Site, site_id) if valid_id(site_id) else None
     if site is None or site.contract_id != contract.id:
         raise ValidationFailed(_l("Please choose a site of contract %(contract)s.", contract=contract.number),
                                field="site_id")
@@ -349,7 +362,7 @@ def update_profile(session: Session, actor: User, profile: UmsProfile, *, last_n
     first = _clean_name(first_name, "first_name", _l("Please enter the first name."))
     changes: dict[str, list[str]] = {}
     if site_id and site_id != profile.site_id:
-        site = session.get(Site, site_id)
+        site = session.get(Site, site_id) if valid_id(site_id) else None
         if site is None or site.contract_id != profile.contract_id:
             raise ValidationFailed(_l("Please choose a site of contract %(contract)s.",
                                       contract=profile.contract.number), field="site_id")

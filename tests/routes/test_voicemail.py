@@ -131,6 +131,8 @@ def test_download_name_and_absence_dates_follow_berlin_time(as_anna, db_session,
     assert "anrufbeantworter_2026-12-01_00-30.wav" in response.headers["Content-Disposition"]
     draft = vm.create_draft(db_session, None, profile, GreetingKind.ABSENCE, GreetingSource.UPLOAD,
                             data=tone("flac", 1.5), absence_from=date(2026, 12, 1), absence_until=date(2026, 12, 24))
+    preview = as_anna.get(f"{base(profile)}/greetings").text
+    assert "01.12.2026 – 24.12.2026" in preview  # the preview shows the period it will bring
     vm.activate_greeting(db_session, None, profile, draft.id)
     page = as_anna.get(f"{base(profile)}/greetings").text
     assert "01.12.2026 – 24.12.2026" in page

@@ -394,6 +394,15 @@ def test_empty_text_greeting_is_refused(as_anna, profile):
     assert response.status_code == 422 and 'id="busy-text-errors"' in response.text
 
 
+def test_a_refused_absence_greeting_keeps_its_dates_only_in_the_form_that_was_sent(anna_en, profile):
+    response = anna_en.post(f"{base(profile)}/greetings/absence", headers=HTMX, data={
+        "source": "tts", "text": "Ich bin im Urlaub.", "absence_from": "2026-12-10", "absence_until": "2026-12-01"})
+    assert response.status_code == 422
+    assert re.search(r'id="absence-tts-until-errors"[^>]*>The end of the period must not be before its start',
+                     response.text)
+    assert response.text.count('value="2026-12-10"') == 1  # the TTS form, not the upload and recording forms
+
+
 def test_absence_period_without_an_active_absence_greeting_says_why(anna_en, profile):
     response = anna_en.post(f"{base(profile)}/greetings/absence/period", data={"absence_from": "2026-12-01"},
                             headers=HTMX)

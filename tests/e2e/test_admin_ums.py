@@ -80,6 +80,7 @@ def test_create_profile_on_the_faq_path_and_the_licence_rules(page: Page):
     open_create_form(page)
     fill_profile(page, "Doppelt", "Dora", email.upper())
     expect(page.locator("#email-errors")).to_contain_text("bereits vergeben")
+    expect(page.get_by_label("E-Mail-Adresse", exact=True)).to_be_focused()  # keyboard users land on it
     expect(page.get_by_label("Name", exact=True)).to_have_value("Doppelt")
     expect(page.get_by_label("E-Mail-Adresse", exact=True)).to_have_value(email.upper())
 
@@ -125,6 +126,8 @@ def test_assign_three_numbers_and_see_them_in_the_list(page: Page):
     for extension in ("81", "82", "83"):
         expect(row).to_contain_text(f"030 1234567-{extension}")
     expect(page.locator("#profile-list").get_by_role("row")).to_have_count(2)  # header + Lena
+    expect(page.get_by_role("status").filter(has_text="gefunden")).to_have_text("1 UMS-Profil gefunden.")
+    expect(page.get_by_label("Suche nach Name oder E-Mail")).to_be_focused()
     page.reload()
     expect(page.get_by_label("Suche nach Name oder E-Mail")).to_have_value("lena.lang")
     expect(page.get_by_role("row", name=re.compile("Lang, Lena"))).to_be_visible()

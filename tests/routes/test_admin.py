@@ -429,3 +429,38 @@ def test_admin_grant_without_manage_is_refused_with_reason(client, db_session):
     response = client.get("/ums", headers=HTMX)
     assert response.status_code == 403
     assert db_session.scalar(select(RoleGrant).where(RoleGrant.role == Role.BACK_OFFICE))
+
+
+# --- keyboard and screen readers ------------------------------------------------------------------------
+
+def test_active_search_results_are_announced_in_a_live_region_that_keeps_its_place(client):
+    login(client, ADMIN)
+    html = client.get("/ums?q=schmidt", headers=HTMX).get_data(as_text=True)
+    status = re.search(r'<p id="profile-list-status"[^>]*>(.*?)</p>', html, re.S)
+    assert status and "1 UMS-Profil gefunden." in status.group(1)
+    assert 'role="status"' in status.group(0) and 'hx-swap-oob="innerHTML"' in status.group(0)
+    page = client.get("/ums").get_data(as_text=True)
+    assert page.count('id="profile-list-status"') == 1  # the full page has it once, outside the list
+    audit = client.get("/ums/audit?q=zzz-nobody", headers=HTMX).get_data(as_text=True)
+    assert re.search(r'id="audit-list-status"[^>]*hx-swap-oob="innerHTML">0 Einträge gefunden.', audit)
+
+
+def test_free_number_search_announces_how_many_match(client, db_session):
+    login(client, ADMIN)
+    pid = profile_id(db_session, "max.mueller")
+    html = client.get(f"/ums/profiles/{pid}/services/fax/numbers?nq=1234567-3", headers=HTMX).get_data(as_text=True)
+    assert re.search(r'<span id="number-status-fax" hx-swap-oob="innerHTML">\d+ freie Rufnummern? pass', html)
+    page = client.get(f"/ums/profiles/{pid}").get_data(as_text=True)
+    assert page.count('id="number-status-fax"') == 1
+
+
+def test_after_a_refusal_the_first_field_in_error_takes_the_focus(client, db_session):
+    login(client, ADMIN)
+    data = new_profile_data(db_session, "ANNA.Schmidt@muster.example", first_name="")
+    html = client.post("/ums/profiles/new", data=data, headers=HTMX).get_data(as_text=True)
+    assert re.search(r'<input[^>]*autofocus[^>]*id="first_name"|<input[^>]*id="first_name"[^>]*autofocus', html)
+    assert html.count("autofocus") == 1
+    data = new_profile_data(db_session, "ANNA.Schmidt@muster.example")
+    html = client.post("/ums/profiles/new", data=data, headers=HTMX).get_data(as_text=True)
+    assert re.search(r'<input[^>]*id="email"[^>]*autofocus|<input[^>]*autofocus[^>]*id="email"', html)
+    assert "autofocus" not in client.get("/ums/profiles/new").get_data(as_text=True)

@@ -319,7 +319,7 @@ def free_numbers(profile_id: int, service: str):
     query = request.args.get("nq", "")[:30]
     return render("admin/profile_edit.html", "partials/admin/_number_select.html",
                   **_edit_context(profile, svc=svc, free=numbers.free_numbers(session, profile, query),
-                                  number_query=query, search_service=svc.value))
+                                  number_query=query, search_service=svc.value, announce=wants_partial()))
 
 
 # --- audit trail -----------------------------------------------------------------------------------------

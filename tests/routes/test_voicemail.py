@@ -224,6 +224,9 @@ def test_a_filter_that_cannot_be_used_says_why_next_to_the_field(anna_en, profil
     assert response.status_code == 200
     assert re.search(r'id="day-errors"[^>]*role="alert">Not a valid date', response.text)
     assert 'id="caller-errors"' in response.text
+    for day in ("0001-01-01", "9999-12-31"):  # the calendar's edges, in Berlin time: no overflow
+        edge = anna_en.get(base(profile), query_string={"day": day}, headers=HTMX)
+        assert edge.status_code == 200 and "No messages match the filter" in edge.text
 
 
 def test_someone_elses_message_is_404(as_anna, db_session, profile):

@@ -17,7 +17,7 @@ import phonenumbers
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import false, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -512,9 +512,12 @@ def list_messages(session: Session, profile: UmsProfile, query: MessageQuery, *,
     if digits:
         conditions.append(VoicemailMessage.caller_e164.contains(digits, autoescape=True))
     if query.day:
-        start = datetime.combine(query.day, time.min, tzinfo=tz or UTC).astimezone(UTC)
-        conditions += [VoicemailMessage.received_at >= start,
-                       VoicemailMessage.received_at < start + timedelta(days=1)]
+        try:
+            start = datetime.combine(query.day, time.min, tzinfo=tz or UTC).astimezone(UTC)
+            conditions += [VoicemailMessage.received_at >= start,
+                           VoicemailMessage.received_at < start + timedelta(days=1)]
+        except OverflowError:  # a day at the edge of the calendar (0001-01-01): no message is from then
+            conditions.append(false())
     total = session.scalar(select(func.count()).select_from(VoicemailMessage).where(*conditions)) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, query.page), pages)

@@ -116,6 +116,24 @@ def test_tenant_sees_the_avv_explanation_and_the_customer_with_avv(client, db_se
     assert posted.status_code == 403
 
 
+def test_tenant_without_any_avv_is_told_why_on_every_admin_page(client, db_session):
+    from tests import factories
+    from webapp.models import Customer, TenantCustomer
+
+    tenant = factories.tenant(db_session, "Mandant ohne AVV")
+    factories.user(db_session, "ohne-avv@mandant.example", tenant_id=tenant.id)
+    muster = db_session.scalar(select(Customer).where(Customer.number == "K-100001"))
+    db_session.add(TenantCustomer(tenant_id=tenant.id, customer_id=muster.id))
+    db_session.flush()
+    login(client, "ohne-avv@mandant.example", "secret-password-1")
+    for url in ("/ums", "/ums/profiles/new", "/ums/audit", f"/ums/profiles/{profile_id(db_session, 'anna')}"):
+        response = client.get(url)
+        assert "Auftragsverarbeitungsvertrag" in response.text, url
+    assert client.get("/ums/profiles/new").status_code == 403
+    assert client.get("/ums/audit", headers=HTMX).status_code == 403
+    assert "Auftragsverarbeitungsvertrag" in client.get("/ums/audit", headers=HTMX).text
+
+
 def test_reseller_sees_only_their_end_customer_and_the_missing_access_flag(client, db_session):
     login(client, "reseller@partner.example")
     html = client.get("/ums").text

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..models import AuditEntry, Customer, User
 from . import authz
-from .profiles import printable, valid_id
+from .profiles import printable, refusal_without_customers, valid_id
 
 PER_PAGE = 50
 
@@ -120,7 +120,7 @@ class AuditPage:
 def can_read(session: Session, user: User) -> authz.Decision:
     if authz.customers_with_ums_access(session, user):
         return authz.ALLOW
-    return authz.Decision(False, _l("The audit trail is for administrators of UMS profiles."))
+    return authz.Decision(False, refusal_without_customers(session, user))
 
 
 def entries(session: Session, user: User, flt: AuditFilter) -> AuditPage:

@@ -31,7 +31,7 @@ from ..models import (
 )
 from . import accounts, audit, authz, mail, platform
 from .contracts import LicenceLine, licence_lines
-from .errors import EmailTaken, LicenceExhausted, NotFound, ValidationFailed
+from .errors import AccessDenied, EmailTaken, LicenceExhausted, NotFound, ValidationFailed
 
 INVITATION_VALIDITY = timedelta(days=7)
 PER_PAGE = 25
@@ -103,6 +103,24 @@ def manageable_contracts(session: Session, user: User,
         .options(selectinload(Contract.sites), selectinload(Contract.customer))
         .order_by(Contract.number)
     ))
+
+
+def refusal_without_customers(session: Session, user: User):
+    """Why a user who may manage no customer's UMS gets nothing here: for tenant staff the data
+    protection reason (the AVV) of the customers they look after, else the role that is needed."""
+    refused = _refused_customers(session, user, [])
+    if refused:
+        return refused[0][1]
+    return authz.can_administer_ums(session, user).reason or _l(
+        "The UMS administration needs the role „Kunde – IPfonie Administrator“ or „Kunde – Centraflex Administrator“ for a customer.")
+
+
+def creatable_contracts(session: Session, user: User) -> list[Contract]:
+    """The contracts „Unified Messaging Profil anlegen“ offers; refused (with the reason) if none."""
+    contracts = manageable_contracts(session, user)
+    if not contracts:
+        raise AccessDenied(refusal_without_customers(session, user))
+    return contracts
 
 
 def _refused_customers(session: Session, user: User, allowed: list[Customer]) -> list[tuple[Customer, str]]:

@@ -75,9 +75,7 @@ def _contract_choices(form: ProfileCreateForm, contracts, selected):
 def create_profile():
     session = web.session()
     _require_admin_area()
-    contracts = profiles.manageable_contracts(session, current_user)
-    if not contracts:
-        authz.Decision(False, _("You may not create UMS profiles for any customer.")).require()
+    contracts = profiles.creatable_contracts(session, current_user)
     # Without JavaScript, „Standort / Gruppe“ reloads by a GET of this form with what was typed.
     form = ProfileCreateForm(request.args) if request.method == "GET" and request.args else ProfileCreateForm()
     by_id = {c.id: c for c in contracts}

@@ -137,6 +137,16 @@ def test_pin_check_errors(client):
     assert signed_post(client, path, json_body={"number": ANNA_NUMBER, "pin": "1"}, secret="x").status_code == 401
 
 
+@pytest.mark.parametrize("received_at", ["0001-01-01T00:00:00+05:00", "1970-01-01T00:00:00Z", "2999-01-01T00:00:00Z"])
+def test_implausible_times_are_refused_naming_the_field(client, db_session, received_at):
+    fields = deposit_fields("plat-time")
+    fields["received_at"] = received_at
+    response = signed_post(client, "/api/v1/voicemail/messages", fields=fields,
+                           files={"audio": (tone("wav", 1.0), "message.wav")})
+    assert response.status_code == 422 and response.json["field"] == "received_at"
+    assert count(db_session, "plat-time") == 0
+
+
 def test_odd_bodies_get_a_clear_json_refusal_never_a_500(client):
     pin_check = "/api/v1/voicemail/pin-check"
     for body in ([1, 2], "394817"):

@@ -47,6 +47,7 @@ PIN_MAX_ATTEMPTS = 3
 PIN_LOCK = timedelta(minutes=15)
 LISTEN_LINK_MAX_AGE = 7 * 24 * 3600
 MAX_DEPOSIT_SECONDS = 305  # the longest setting (300 s) plus the platform's tolerance
+EARLIEST_DEPOSIT = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database; larger ones name nothing
 
 
@@ -684,9 +685,13 @@ def _parse_deposit(data: DepositInput) -> tuple[str, str, str | None, datetime]:
     if data.received_at:
         try:
             received = datetime.fromisoformat(data.received_at.strip().replace("Z", "+00:00"))
-        except ValueError as exc:
+            received = received.replace(tzinfo=UTC) if received.tzinfo is None else received.astimezone(UTC)
+        except (ValueError, OverflowError) as exc:
             raise ValidationFailed(_l("received_at is not an ISO 8601 time."), field="received_at") from exc
-        received = received.replace(tzinfo=UTC) if received.tzinfo is None else received.astimezone(UTC)
+        # A time the list could not show sensibly (year 1, next century) is a platform fault.
+        if not EARLIEST_DEPOSIT <= received <= utcnow() + timedelta(days=1):
+            raise ValidationFailed(_l("received_at is not plausible: it lies before 2000 or more than a day ahead."),
+                                   field="received_at")
     else:
         received = utcnow()
     if not data.audio:

@@ -16,9 +16,31 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+# What the pages may load: only this origin's scripts, styles, images (Pico's icons are data: URIs)
+# and media; no framing, plugins or foreign form targets. Inline scripts are still allowed because
+# two voicemail pages carry one (tests/test_app.py lists them); styles because templates use
+# style attributes. htmx's own indicator <style> is switched off in base.html.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class ConfigurationError(RuntimeError):
+    """The environment is not fit to start the portal (said in words an operator acts on)."""
+
+
 def from_environment() -> dict:
     env = os.environ
+    production = _bool("PRODUCTION", False)
+    if production and not env.get("SECRET_KEY"):
+        raise ConfigurationError(
+            "PRODUCTION=1 needs SECRET_KEY: set it to a long random value (for example the output of "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`), the same on every web server."
+        )
     return {
+        "PRODUCTION": production,
         "SECRET_KEY": env.get("SECRET_KEY") or _dev_secret(),
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'ums.db'}",
         "REDIS_URL": env.get("REDIS_URL"),
@@ -34,7 +56,11 @@ def from_environment() -> dict:
         "PLATFORM_WEBHOOK_URL": env.get("PLATFORM_WEBHOOK_URL"),
         "PLATFORM_SECRET": env.get("PLATFORM_SECRET", "dev-platform-secret"),
         "PLATFORM_API_TOKEN": env.get("PLATFORM_API_TOKEN"),
-        "DEV_MAILBOX": _bool("DEV_MAILBOX", not _bool("PRODUCTION", False)),
+        # The Dev-Postfach shows every mail, set-password links included, to anyone: never in production.
+        "DEV_MAILBOX": _bool("DEV_MAILBOX", True) and not production,
+        "CONTENT_SECURITY_POLICY": env.get("CONTENT_SECURITY_POLICY", CONTENT_SECURITY_POLICY),
+        # Reverse proxies in front of the portal whose X-Forwarded-For/-Proto to trust (0: none).
+        "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
         "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(INSTANCE / "media"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from . import db as db_module
 from .extensions import db, login_manager
@@ -43,6 +44,25 @@ def select_locale() -> str:
     return "de"
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:…>`` in every route: an id the database's INTEGER column can hold, else no match (404).
+
+    A larger number would reach the database and fail there (an overflow on SQLite, which also left
+    its write lock held, a DataError on PostgreSQL)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), geolocation=(), microphone=(self)",
+}
+
+
 def is_api_request() -> bool:
     """The platform's JSON API, also at its URLs that match no route (404, 405)."""
     return request.blueprint == "api" or request.path.startswith("/api/")
@@ -51,6 +71,7 @@ def is_api_request() -> bool:
 def init_app(app: Flask) -> None:
     from .models import User
 
+    app.url_map.converters["int"] = DatabaseIdConverter
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.session_protection = "basic"
@@ -69,6 +90,14 @@ def init_app(app: Flask) -> None:
         if is_api_request():
             return {"error": "unauthorized"}, 401
         return redirect(login)
+
+    @app.after_request
+    def _security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if app.config.get("CONTENT_SECURITY_POLICY"):
+            response.headers.setdefault("Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"])
+        return response
 
     @app.after_request
     def _commit(response):
@@ -126,7 +155,15 @@ def init_app(app: Flask) -> None:
             return {"error": "internal", "message": "Internal error; nothing was changed."}, 500
         message = _l("Something went wrong on our side; nothing was changed. Please try again.")
         name = "partials/errors/_refused.html" if wants_partial() else "errors/refused.html"
-        return render_template(name, message=message, code=500), 500
+        try:
+            return render_template(name, message=message, code=500), 500
+        except Exception:  # the page around the message needs the database, which may be the cause
+            broken = g.pop("db_session", None)
+            if broken is not None:
+                broken.close()
+            app.logger.exception("the error page could not be rendered with its navigation")
+            g.nav = []  # the same page without the navigation, which reads the database
+            return render_template(name, message=message, code=500), 500
 
     @app.context_processor
     def _shell_context():

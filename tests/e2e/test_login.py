@@ -119,3 +119,50 @@ def test_language_switch_signed_in_stays_on_the_page_and_follows_the_user(page, 
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     page.get_by_role("button", name="Deutsch").click()
     expect(page.get_by_role("button", name="Abmelden")).to_be_visible()
+
+
+# --- the shell under its Content-Security-Policy, by keyboard ------------------------------------
+
+
+def test_pages_and_htmx_swaps_work_under_the_content_security_policy(page):
+    refused: list[str] = []
+    page.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
+    sign_in(page, "anna.schmidt@muster.example")
+    expect(page.get_by_role("heading", level=1, name="Meine Dienste")).to_be_visible()
+    assert page.evaluate("typeof htmx") == "object"
+    # htmx adds no <style> of its own (includeIndicatorStyles off): app.css styles the indicators
+    assert page.evaluate("document.querySelectorAll('style').length") == 0
+    page.get_by_role("button", name=re.compile("Anrufbeantworter")).click()
+    expect(page.get_by_role("heading", level=1, name="Anrufbeantworter")).to_be_visible()
+    page.goto(page.url + "/greetings")
+    page.goto("/contracts")
+    page.goto("/ums")
+    assert refused == []
+
+
+def test_keyboard_only_sign_in_through_the_skip_link_and_the_navigation(page):
+    page.goto("/login")
+    expect(page.get_by_label("E-Mail-Adresse")).to_be_focused()  # autofocus
+    page.keyboard.type("admin@muster.example")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Passwort")).to_be_focused()
+    page.keyboard.type("demo-admin-2026")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/ums$"))
+
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Zum Inhalt springen")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+
+    navigation = page.get_by_role("navigation", name="Hauptnavigation")
+    link = navigation.get_by_role("link", name="Verträge und Bestellungen")
+    link.focus()
+    # the focused link shows a visible outline or box-shadow ring
+    ring = link.evaluate("e => { const s = getComputedStyle(e); return s.outlineStyle + ' ' + s.boxShadow }")
+    assert ring != "none none", ring
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/contracts$"))
+    expect(page).to_have_title("Aktive Verträge · UMS-Portal")

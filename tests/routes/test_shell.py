@@ -303,3 +303,75 @@ def test_redirect_after_a_create_is_a_full_page_load_hx_redirect_for_htmx_and_30
     plain = client.post("/_probe/created")
     assert plain.status_code == 303
     assert plain.headers["Location"] == "/me"
+
+
+# --- security headers and bad input ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/login", "/no-such-page", "/static/app.css"])
+def test_every_answer_carries_the_security_headers(client, path):
+    headers = client.get(path).headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["X-Frame-Options"] == "DENY"
+    policy = headers["Content-Security-Policy"]
+    for directive in ("default-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'self'",
+                      "form-action 'self'"):
+        assert directive in policy
+    assert "unsafe-eval" not in policy  # htmx runs without eval: no hx-on, no js: values
+
+
+def test_htmx_does_not_inject_its_indicator_styles(client):
+    """app.css styles .htmx-indicator, so htmx needs no inline <style> (CSP style-src)."""
+    assert '"includeIndicatorStyles": false' in client.get("/login").text
+
+
+BIG = "99999999999999999999"
+
+
+@pytest.mark.parametrize("url", [f"/profiles/{BIG}/fax", f"/profiles/{BIG}/conference",
+                                 f"/profiles/{BIG}/voicemail", f"/dev/mailbox/{BIG}", "/profiles/-1/fax"])
+def test_an_id_too_large_for_the_database_is_404(client, url):
+    login(client, "anna.schmidt@muster.example")
+    assert client.get(url).status_code == 404
+    assert client.get(url, headers=HTMX).status_code == 404
+
+
+@pytest.mark.parametrize(("method", "url", "kwargs"), [
+    ("get", "/login?next=%ff%fe&lang=xx", {}),
+    ("get", "/me?x=%00", {"signed_in": True}),
+    ("get", "/contracts?page=%ff", {"signed_in": True}),
+    ("get", "/backoffice?x=%ff", {"signed_in": True}),
+    ("post", "/login", {"data": b"email=%ff%fe\xff&password=\xff", "content_type": "application/x-www-form-urlencoded"}),
+    ("post", "/login", {"data": {"email": "a" * 500_000, "password": "x" * 1_000_000}}),
+    ("post", "/login", {"data": {"email": "admin@muster.example\x00", "password": "demo-admin-2026\x00"}}),
+    ("post", "/language", {"data": {"lang": "xx", "next": "/\x00"}}),
+    ("post", "/language", {"data": {"lang": "de" * 1000}}),
+    ("post", "/set-password/x%00y", {"data": {"password": "abc"}}),
+    ("get", "/set-password/" + "x" * 5000, {}),
+], ids=lambda v: v if isinstance(v, str) and len(v) < 40 else None)
+def test_bad_input_is_never_a_500(client, method, url, kwargs):
+    if kwargs.pop("signed_in", False):
+        login(client, "anna.schmidt@muster.example")
+    response = getattr(client, method)(url, **kwargs)
+    assert response.status_code < 500, response.text[:500]
+
+
+class TestServerError:
+    @pytest.fixture
+    def app_config(self):
+        return {"PROPAGATE_EXCEPTIONS": False}
+
+    def test_the_error_page_appears_even_when_the_navigation_cannot_be_built(self, app, client, monkeypatch):
+        from webapp.services import authz
+
+        def broken(*_args, **_kwargs):
+            raise RuntimeError("database gone")
+
+        app.add_url_rule("/_probe/boom", "probe_boom", lambda: broken())
+        login(client, "anna.schmidt@muster.example")
+        monkeypatch.setattr(authz, "own_profile", broken)
+        response = client.get("/_probe/boom")
+        assert response.status_code == 500
+        assert "Bei uns ist etwas schiefgegangen" in response.text
+        assert is_full_page(response)

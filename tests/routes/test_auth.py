@@ -1,6 +1,11 @@
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import HTMX, login
+from webapp.models import LoginThrottle
+from webapp.services import accounts
 
 DEMO_HOMES = [
     ("admin@muster.example", "/ums"),
@@ -90,3 +95,95 @@ class TestCsrf:
         response = client.post("/login", data={"email": "admin@muster.example", "password": "demo-admin-2026"},
                                headers={"X-CSRFToken": token})
         assert response.status_code == 302
+
+
+# --- hardening: guessing, fixation, redirects, the form's accessibility ---------------------------
+
+LOCKED = "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten und versuchen Sie es erneut."
+NEUTRAL = "E-Mail-Adresse oder Passwort ist nicht korrekt."
+
+
+def _try(client, email, password, ip="203.0.113.7"):
+    return client.post("/login", data={"email": email, "password": password},
+                       environ_base={"REMOTE_ADDR": ip})
+
+
+@pytest.mark.parametrize("email", ["admin@muster.example", "nobody@muster.example"])
+def test_many_wrong_passwords_lock_that_login_from_that_address(client, email):
+    for _ in range(accounts.MAX_FAILED_LOGINS - 1):
+        response = _try(client, email, "wrong-password")
+        assert response.status_code == 422 and NEUTRAL in response.text
+    locked = _try(client, email, "wrong-password")
+    assert locked.status_code == 429
+    assert LOCKED in locked.text and NEUTRAL not in locked.text
+    # even the right password waits now, from that address; another address still signs in
+    assert _try(client, email, "demo-admin-2026").status_code == 429
+    if email == "admin@muster.example":
+        assert _try(client, email, "demo-admin-2026", ip="198.51.100.9").status_code == 302
+
+
+def test_a_right_password_clears_the_count(client, db_session):
+    for _ in range(accounts.MAX_FAILED_LOGINS - 1):
+        _try(client, "admin@muster.example", "wrong-password")
+    assert _try(client, "admin@muster.example", "demo-admin-2026").status_code == 302
+    assert db_session.scalar(select(LoginThrottle)) is None
+
+
+def test_the_lock_ends_and_old_failures_expire(db_session):
+    start = accounts.utcnow()
+    for _ in range(accounts.MAX_FAILED_LOGINS):
+        attempt = accounts.sign_in(db_session, "admin@muster.example", "wrong", "203.0.113.7", now=start)
+    assert attempt.locked_until == start + accounts.LOGIN_LOCKOUT
+    later = start + accounts.LOGIN_LOCKOUT + timedelta(seconds=1)
+    assert accounts.sign_in(db_session, "admin@muster.example", "demo-admin-2026", "203.0.113.7",
+                            now=later).user is not None
+    # failures spread wider than the window never add up to a lock
+    for minute in range(0, 5 * 16, 16):
+        attempt = accounts.sign_in(db_session, "admin2@muster.example", "wrong", "203.0.113.7",
+                                   now=start + timedelta(minutes=minute))
+        assert attempt.locked_until is None
+
+
+class TestBehindAProxy:
+    @pytest.fixture
+    def app_config(self):
+        return {"PROXY_COUNT": 1}
+
+    def test_the_client_address_comes_from_the_trusted_proxy(self, client):
+        for _ in range(accounts.MAX_FAILED_LOGINS):
+            client.post("/login", data={"email": "admin@muster.example", "password": "wrong"},
+                        headers={"X-Forwarded-For": "203.0.113.7"})
+        other_client = client.post("/login", data={"email": "admin@muster.example", "password": "demo-admin-2026"},
+                                   headers={"X-Forwarded-For": "198.51.100.9"})
+        assert other_client.status_code == 302
+
+
+def test_sign_in_starts_a_fresh_session(client):
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+    login(client, "admin@muster.example")
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session["_user_id"]
+
+
+def test_sign_out_is_only_a_post(client):
+    login(client, "admin@muster.example")
+    assert client.get("/logout").status_code == 405
+    assert client.get("/ums").status_code == 200
+
+
+@pytest.mark.parametrize("target", ["/\\evil.example/", "/\\/evil.example", "/\t/evil.example",
+                                    "//evil.example", "javascript:alert(1)", "https:/evil.example"])
+def test_next_never_leaves_the_site(client, target):
+    response = client.post("/login", data={"email": "admin@muster.example", "password": "demo-admin-2026",
+                                           "next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/ums"
+
+
+def test_the_neutral_message_is_linked_to_both_fields(client):
+    text = client.post("/login", data={"email": "admin@muster.example", "password": "wrong"}).text
+    assert 'id="login-error"' in text and 'role="alert"' in text
+    assert text.count('aria-describedby="login-error"') == 2
+    assert 'aria-describedby="login-error" aria-invalid="true" autocomplete="current-password" autofocus' in text

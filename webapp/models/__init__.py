@@ -14,7 +14,7 @@ from .org import (
     TenantCustomer,
     User,
 )
-from .system import AuditEntry, DeliveryStatus, MailMessage, PlatformEvent, UserToken
+from .system import AuditEntry, DeliveryStatus, LoginThrottle, MailMessage, PlatformEvent, UserToken
 from .ums import EmailChangeCode, Service, ServiceAssignment, UmsProfile
 from .voicemail import (  # noqa: F401
     GreetingKind,
@@ -37,6 +37,7 @@ __all__ = [
     "DeliveryStatus",
     "EmailChangeCode",
     "Licence",
+    "LoginThrottle",
     "MailMessage",
     "NumberBlock",
     "Order",

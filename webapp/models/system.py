@@ -1,4 +1,4 @@
-"""Cross-cutting records: audit log, platform outbox, mail outbox, one-time user tokens."""
+"""Cross-cutting records: audit log, platform outbox, mail outbox, one-time user tokens, failed sign-ins."""
 
 from __future__ import annotations
 
@@ -91,3 +91,17 @@ class UserToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins of one login name from one client address, to slow down password guessing.
+
+    Keyed by a hash of both, so it exists for unknown logins too and says nothing about accounts."""
+
+    __tablename__ = "login_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

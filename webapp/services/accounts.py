@@ -1,9 +1,10 @@
-"""Portal logins: e-mail normalisation, Argon2 passwords, sign-in and one-time set-password links."""
+"""Portal logins: e-mail normalisation, Argon2 passwords, sign-in (throttled) and one-time set-password links."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -11,9 +12,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import User, UserToken, utcnow
+from ..models import LoginThrottle, User, UserToken, utcnow
 from .errors import ValidationFailed
 
 _hasher = PasswordHasher()
@@ -22,6 +24,11 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 MIN_PASSWORD_LENGTH = 10
 INVITATION_VALIDITY = timedelta(days=7)
+# Password guessing: this many wrong passwords for one login from one address within the window
+# lock that pair for LOGIN_LOCKOUT (other addresses, e.g. the real user's office, still sign in).
+MAX_FAILED_LOGINS = 5
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_LOCKOUT = timedelta(minutes=15)
 
 
 def use_password_hasher(hasher: PasswordHasher) -> None:
@@ -66,6 +73,54 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in attempt: the user, or None; ``locked_until`` when throttled."""
+
+    user: User | None
+    locked_until: datetime | None = None
+
+
+def _throttle_key(email: str, client: str) -> str:
+    return hashlib.sha256(f"{(email or '').strip().lower()}|{client or ''}".encode()).hexdigest()
+
+
+def sign_in(session: Session, email: str, password: str, client: str, now: datetime | None = None) -> SignIn:
+    """Check the credentials unless this login and client address are locked after too many
+    wrong passwords. A wrong password counts (the caller keeps that on the refusal); a right one
+    clears the count. The lock is the same for unknown logins, so it reveals no account."""
+    now = now or utcnow()
+    key = _throttle_key(email, client)
+    row = session.scalar(select(LoginThrottle).where(LoginThrottle.key == key))
+    if row is not None and row.locked_until is not None and row.locked_until > now:
+        return SignIn(None, locked_until=row.locked_until)
+    user = authenticate(session, email, password)
+    if user is not None:
+        if row is not None:
+            session.delete(row)
+            session.flush()
+        return SignIn(user)
+    row = row or _new_throttle(session, key, now)
+    if row.window_started_at + LOGIN_WINDOW <= now or (row.locked_until and row.locked_until <= now):
+        row.failures, row.window_started_at, row.locked_until = 0, now, None
+    row.failures += 1
+    if row.failures >= MAX_FAILED_LOGINS:
+        row.locked_until = now + LOGIN_LOCKOUT
+    session.flush()
+    return SignIn(None, locked_until=row.locked_until)
+
+
+def _new_throttle(session: Session, key: str, now: datetime) -> LoginThrottle:
+    """The counter row, created once even when two wrong passwords arrive at the same moment."""
+    try:
+        with session.begin_nested():
+            row = LoginThrottle(key=key, failures=0, window_started_at=now)
+            session.add(row)
+        return row
+    except IntegrityError:
+        return session.scalar(select(LoginThrottle).where(LoginThrottle.key == key))
 
 
 def check_password_rules(password: str) -> None:

@@ -1,10 +1,11 @@
 from urllib.parse import urlsplit
 
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ... import web
+from ...db import keep_on_refusal
 from ...services import accounts
 from ...services.errors import ValidationFailed
 from . import bp
@@ -12,12 +13,20 @@ from .forms import LanguageForm, LoginForm, SetPasswordForm
 
 
 def _safe_next(target: str | None) -> str | None:
-    if not target:
+    """A path on this site, or None. Browsers read a backslash as a slash and drop tabs and line
+    breaks, so a backslash or a control character could turn the path into another site's URL."""
+    if not target or "\\" in target or any(ch.isspace() or ord(ch) < 32 for ch in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+def _sign_in(user) -> None:
+    """A fresh session for the signed-in user: nothing from before the sign-in carries over."""
+    session.clear()
+    login_user(user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -26,13 +35,19 @@ def login():
         return redirect(url_for(web.home_endpoint()))
     form = LoginForm(next=request.args.get("next", ""))
     error = None
-    if form.validate_on_submit():
-        user = accounts.authenticate(web.session(), form.email.data, form.password.data)
-        if user is not None:
-            login_user(user)
-            return redirect(_safe_next(form.next.data) or url_for(web.home_endpoint()))
-        error = _("E-mail address or password is not correct.")
     status = 422 if request.method == "POST" else 200
+    if form.validate_on_submit():
+        attempt = accounts.sign_in(web.session(), form.email.data, form.password.data, request.remote_addr)
+        if attempt.user is not None:
+            _sign_in(attempt.user)
+            return redirect(_safe_next(form.next.data) or url_for(web.home_endpoint()))
+        keep_on_refusal(web.session())  # the failed try counts
+        if attempt.locked_until is not None:
+            error = _("Too many failed sign-in attempts. Please wait %(minutes)d minutes and try again.",
+                      minutes=accounts.LOGIN_LOCKOUT.seconds // 60)
+            status = 429
+        else:
+            error = _("E-mail address or password is not correct.")
     return render_template("auth/login.html", form=form, error=error), status
 
 
@@ -40,6 +55,7 @@ def login():
 @login_required
 def logout():
     logout_user()
+    session.clear()
     flash(_("You have been signed out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -57,7 +73,7 @@ def set_password(token: str):
             form.password.errors = [*form.password.errors, str(exc.message)]
         else:
             logout_user()
-            login_user(user)
+            _sign_in(user)
             flash(_("Your password is set. Welcome to the UMS Portal."), "success")
             return redirect(url_for(web.home_endpoint()))
     status = 422 if request.method == "POST" else 200

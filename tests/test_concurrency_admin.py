@@ -90,3 +90,57 @@ def test_parallel_assignments_of_one_number_give_one_assignment(pg_app):
     with pg_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ServiceAssignment)
                                  .where(ServiceAssignment.number_id == number_id)) == 1
+
+
+def test_a_site_change_and_a_number_assignment_in_parallel_never_mix_sites(pg_app):
+    """While one request moves a profile to another site, an assignment of a number of the old
+    site waits for it and is then refused: a number never serves a profile of another site."""
+    import threading
+
+    from webapp.extensions import db
+    from webapp.models import Contract, PhoneNumber, Service, ServiceAssignment, UmsProfile, User
+    from webapp.services import demo, numbers, profiles
+    from webapp.services.errors import ValidationFailed
+
+    contract_id, old_site_id, (profile_id,) = _setup(pg_app, licences=1, profiles=1)
+    with pg_app.app_context():
+        session = db.session
+        new_site = demo.add_site(session, session.get(Contract, contract_id), "Neuer Standort", "+4989777000", 0, 9)
+        session.commit()
+        new_site_id = new_site.id
+        number_id = session.scalar(select(PhoneNumber.id).where(PhoneNumber.site_id == old_site_id).limit(1))
+
+    outcome: dict = {}
+
+    def assign_old_site_number():
+        with pg_app.app_context():
+            session = db.new_session()
+            try:
+                admin = session.scalar(select(User).where(User.email == "admin@muster.example"))
+                numbers.assign_number(session, admin, session.get(UmsProfile, profile_id), Service.FAX, number_id)
+                session.commit()
+                outcome["result"] = "assigned"
+            except ValidationFailed:
+                session.rollback()
+                outcome["result"] = "refused"
+            finally:
+                session.close()
+
+    with pg_app.app_context():
+        moving = db.new_session()
+        admin = moving.scalar(select(User).where(User.email == "admin@muster.example"))
+        profiles.update_profile(moving, admin, moving.get(UmsProfile, profile_id), last_name="P0",
+                                first_name="Parallel", site_id=new_site_id)
+        other = threading.Thread(target=assign_old_site_number)
+        other.start()
+        other.join(1.0)
+        assert other.is_alive(), "the assignment must wait for the site change"
+        moving.commit()
+        moving.close()
+        other.join(30)
+
+    assert outcome["result"] == "refused"
+    with pg_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ServiceAssignment)
+                                 .where(ServiceAssignment.number_id == number_id)) == 0
+        assert db.session.get(UmsProfile, profile_id).site_id == new_site_id

@@ -89,6 +89,9 @@ def assign_number(session: Session, actor: User, profile: UmsProfile, service: S
                   number_id: int | None) -> ServiceAssignment:
     """Bind ``service`` of ``profile`` to a free number of its site (replacing its current one)."""
     authz.can_manage_ums(session, actor, profile.customer).require()
+    # Lock the profile (and read its site afresh): a parallel site change waits for this
+    # assignment, or this assignment sees the new site; a number never serves a foreign site.
+    session.refresh(profile, with_for_update=True)
     number = session.get(PhoneNumber, number_id) if valid_id(number_id) else None
     if number is None or number.site_id != profile.site_id:
         raise ValidationFailed(_l("Please choose a number of the site %(site)s.", site=profile.site.name),

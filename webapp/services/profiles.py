@@ -378,6 +378,8 @@ def update_profile(session: Session, actor: User, profile: UmsProfile, *, last_n
     authz.can_manage_ums(session, actor, profile.customer).require()
     last = _clean_name(last_name, "last_name", _l("Please enter the name."))
     first = _clean_name(first_name, "first_name", _l("Please enter the first name."))
+    # Lock the profile: a parallel number assignment waits, so "no number assigned" stays true.
+    session.refresh(profile, with_for_update=True)
     changes: dict[str, list[str]] = {}
     if site_id and site_id != profile.site_id:
         site = session.get(Site, site_id) if valid_id(site_id) else None

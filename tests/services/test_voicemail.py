@@ -124,6 +124,8 @@ def test_delete_after_send_with_notification_and_attachment_is_allowed(db_sessio
         ("3456711", "part of your phone number"),  # the end of +49 30 1234567-11
         ("1234567", "run of digits"),
         ("301234", "part of your phone number"),
+        ("３９４８１７", "6 to 10 digits"),  # full-width digits: no phone keypad can type them
+        ("٣٩٤٨١٧", "6 to 10 digits"),  # Arabic-Indic digits, likewise
     ],
 )
 def test_pin_rules(pin, reason):

@@ -194,7 +194,7 @@ def notify_address(settings: VoicemailSettings, profile: UmsProfile) -> str:
 
 def pin_problem(pin: str, number: str | None = None):
     """Why ``pin`` is not allowed (a message), or None when it is fine."""
-    if not re.fullmatch(r"\d{6,10}", pin or ""):
+    if not re.fullmatch(r"[0-9]{6,10}", pin or ""):  # \d would take digits no keypad has (３, ٣)
         return _l("The PIN must have 6 to 10 digits and nothing else.")
     if len(set(pin)) == 1:
         return _l("The PIN must not repeat one digit.")

@@ -137,14 +137,18 @@ def init_app(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         if is_api_request():
             return {"error": exc.name, "message": exc.description}, exc.code
+        template = "errors/refused"
         if exc.code == 404:
             message = _l("This page does not exist or is no longer there.")
+            template = "errors/not_found"
         elif exc.code == 413:
             message = _l("The upload is too large.")
         else:
             message = exc.description
-        name = "partials/errors/_refused.html" if wants_partial() else "errors/refused.html"
-        return render_template(name, message=message, code=exc.code), exc.code or 500
+        name = f"partials/{template.replace('/', '/_')}.html" if wants_partial() else f"{template}.html"
+        response = make_response(render_template(name, message=message, code=exc.code), exc.code or 500)
+        response.vary.add("HX-Request")
+        return response
 
     @app.errorhandler(500)
     def _server_error(exc):

@@ -1,5 +1,6 @@
 """The UMS-User-Dashboard and the admin's way to a profile's services."""
 
+import pytest
 from sqlalchemy import select
 
 from tests.conftest import HTMX, login
@@ -47,3 +48,58 @@ def test_admin_reaches_a_profiles_services_from_its_edit_page(client, db_session
     for service in ("fax", "voicemail", "conference"):
         assert f'href="/profiles/{anna.id}/{service}"' in page.text
     assert client.get(f"/profiles/{anna.id}/voicemail").status_code == 200
+
+
+def test_fax_and_konferenz_say_they_come_later_and_show_their_number(client, db_session):
+    anna = _anna(db_session)
+    login(client, "anna.schmidt@muster.example")
+    for service, line in (("fax", "Ihre Faxnummer: 030 1234567-10"),
+                          ("conference", "Einwahlnummer Ihres Konferenzraums: 030 1234567-12")):
+        page = client.get(f"/profiles/{anna.id}/{service}")
+        assert page.status_code == 200
+        assert f'<h2 id="{service}-index-title">Folgt in einer späteren Version</h2>' in page.text
+        assert line in page.text
+        assert "Hier lässt sich noch nichts einstellen." in page.text
+        partial = client.get(f"/profiles/{anna.id}/{service}", headers=HTMX)
+        assert partial.text.lstrip().startswith(f'<section id="{service}-index"')
+
+
+# --- Aktive Verträge and the back office: who may open them, and why not ---------------------------
+
+
+@pytest.mark.parametrize(("email", "status", "reason"), [
+    ("admin@muster.example", 200, None),
+    ("admin2@muster.example", 200, None),  # without order permission: reads, cannot place orders
+    ("mandant@nord.example", 200, None),
+    ("betrieb@carrier.example", 200, None),
+    ("anna.schmidt@muster.example", 403, "Als UMS-Benutzer können Sie nur Ihr eigenes UMS-Profil nutzen."),
+])
+def test_aktive_vertraege_opens_only_for_a_role_that_sees_contracts(client, email, status, reason):
+    login(client, email)
+    response = client.get("/contracts")
+    assert response.status_code == status
+    if reason:
+        assert reason in response.text
+        assert "Keine aktiven Verträge" not in response.text
+    partial = client.get("/contracts", headers=HTMX)
+    assert partial.status_code == status
+
+
+def test_a_login_without_any_role_is_refused_aktive_vertraege_with_the_reason(client, db_session):
+    from tests import factories
+
+    user = factories.user(db_session, "no-role@muster.example", password="secret-password-1")
+    db_session.flush()
+    login(client, user.email, "secret-password-1")
+    response = client.get("/contracts")
+    assert response.status_code == 403
+    assert "„Aktive Verträge“ setzt eine Administratorrolle oder die Bestellberechtigung" in response.text
+
+
+@pytest.mark.parametrize("email", ["admin@muster.example", "admin2@muster.example", "anna.schmidt@muster.example",
+                                   "mandant@nord.example", "reseller@partner.example"])
+def test_only_the_back_office_opens_the_back_office(client, email):
+    login(client, email)
+    response = client.get("/backoffice")
+    assert response.status_code == 403
+    assert "Nur das Back Office des Netzbetreibers stellt bestellte SIP-Trunks bereit." in response.text

@@ -375,3 +375,11 @@ class TestServerError:
         assert response.status_code == 500
         assert "Bei uns ist etwas schiefgegangen" in response.text
         assert is_full_page(response)
+
+
+def test_an_unknown_page_is_titled_not_found(client):
+    response = client.get("/no-such-page")
+    assert "<title>Nicht gefunden · UMS-Portal</title>" in response.text
+    assert "HX-Request" in response.headers["Vary"]
+    partial = client.get("/no-such-page", headers=HTMX)
+    assert partial.status_code == 404 and "<h2>Nicht gefunden</h2>" in partial.text

@@ -239,6 +239,15 @@ def customers_visible(session: Session, user: User) -> list[Customer]:
     return [c for c in customers if can_view_customer(session, user, c)]
 
 
+def can_view_contracts(session: Session, user: User) -> Decision:
+    """Open „Aktive Verträge“ at all: someone who may see some customer's contracts."""
+    if customers_visible(session, user):
+        return ALLOW
+    if _is_plain_ums_user(user):
+        return _deny(_l("As a UMS user you can only use your own UMS profile."))
+    return _deny(_l("„Aktive Verträge“ needs an administrator role or the order permission for a customer."))
+
+
 def own_profile(session: Session, user: User) -> UmsProfile | None:
     if not user.has_role(Role.UMS_USER):
         return None
@@ -257,6 +266,7 @@ __all__ = [
     "can_order",
     "can_provision",
     "can_use_profile",
+    "can_view_contracts",
     "can_view_customer",
     "customers_visible",
     "customers_with_ums_access",

@@ -33,6 +33,11 @@ class ServiceCard:
     endpoint: str
 
 
+def service_card(session: Session, profile: UmsProfile, service: Service) -> ServiceCard:
+    """One service of a profile with its number (None when the admin has not assigned one)."""
+    return next(card for card in service_cards(session, profile) if card.service == service)
+
+
 def service_cards(session: Session, profile: UmsProfile) -> list[ServiceCard]:
     assignments = {
         a.service: a

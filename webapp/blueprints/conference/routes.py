@@ -2,6 +2,8 @@ from flask_login import login_required
 
 from ... import web
 from ...htmx import render
+from ...models import Service
+from ...services import dashboard
 from . import bp
 
 
@@ -9,4 +11,5 @@ from . import bp
 @login_required
 def index(profile_id: int):
     profile = web.profile_for_use(profile_id)
-    return render("conference/index.html", "partials/conference/_index.html", profile=profile)
+    card = dashboard.service_card(web.session(), profile, Service.CONFERENCE)
+    return render("conference/index.html", "partials/conference/_index.html", profile=profile, card=card)

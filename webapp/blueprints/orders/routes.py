@@ -10,6 +10,7 @@ from . import bp
 @bp.get("/contracts")
 @login_required
 def contracts():
+    authz.can_view_contracts(web.session(), current_user).require()
     rows = contract_service.active_contracts(web.session(), current_user)
     return render("orders/contracts.html", "partials/orders/_contracts.html", rows=rows)
 
@@ -20,6 +21,3 @@ def backoffice():
     authz.can_provision(current_user).require()
     return render("orders/backoffice.html", "partials/orders/_backoffice.html",
                   orders=contract_service.orders_to_provision(web.session()))
-
-
-

@@ -103,3 +103,11 @@ def test_only_the_back_office_opens_the_back_office(client, email):
     response = client.get("/backoffice")
     assert response.status_code == 403
     assert "Nur das Back Office des Netzbetreibers stellt bestellte SIP-Trunks bereit." in response.text
+
+
+def test_aktive_vertraege_stacks_at_phone_width_with_each_cell_named(client):
+    login(client, "admin@muster.example")
+    text = client.get("/contracts").text
+    assert 'class="striped stack-table"' in text
+    assert '<th scope="row">V-200001</th>' in text
+    assert 'data-label="Lizenz">2 / 5</td>' in text

@@ -173,6 +173,9 @@ def test_list_search_filter_and_pagination(db_session, admin):
         db_session, admin, profiles.ProfileFilter(q="max.mue")).rows] == ["Max"]
     assert [p.first_name for p in profiles.list_profiles(
         db_session, admin, profiles.ProfileFilter(q="anna schm")).rows] == ["Anna"]
+    for as_listed in ("Schmidt, Anna", "schmidt anna", "Schmidt,Anna"):  # the list shows „Schmidt, Anna“
+        assert [p.first_name for p in profiles.list_profiles(
+            db_session, admin, profiles.ProfileFilter(q=as_listed)).rows] == ["Anna"], as_listed
     assert profiles.list_profiles(db_session, admin, profiles.ProfileFilter(q="100%_")).total == 0
     hamburg = site(db_session, "Hamburg")
     assert profiles.list_profiles(db_session, admin, profiles.ProfileFilter(site_id=hamburg.id)).total == 0

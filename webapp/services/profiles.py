@@ -160,9 +160,16 @@ def _search_condition(q: str):
         return None
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     like = f"%{escaped}%"
-    # "first last" also contains every part of the last name; e-mails are stored lower case.
-    full = func.lower(UmsProfile.first_name + " " + UmsProfile.last_name)
-    return or_(full.like(like, escape="\\"), UmsProfile.email_normalized.like(like, escape="\\"))
+    # "Anna Schmidt", "Schmidt Anna" and "Schmidt, Anna" (as the list shows it) all find her;
+    # e-mails are stored lower case.
+    first_last = func.lower(UmsProfile.first_name + " " + UmsProfile.last_name)
+    last_first = func.lower(UmsProfile.last_name + " " + UmsProfile.first_name)
+    words = escaped.replace(",", " ").split()
+    names = "%" + " ".join(words) + "%"
+    conditions = [first_last.like(names, escape="\\"), UmsProfile.email_normalized.like(like, escape="\\")]
+    if len(words) > 1:  # one word is in "last first" exactly when it is in "first last"
+        conditions.append(last_first.like(names, escape="\\"))
+    return or_(*conditions)
 
 
 def list_profiles(session: Session, user: User, flt: ProfileFilter) -> ProfilePage:

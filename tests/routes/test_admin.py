@@ -482,3 +482,17 @@ def test_after_a_refusal_the_first_field_in_error_takes_the_focus(client, db_ses
     html = client.post("/ums/profiles/new", data=data, headers=HTMX).get_data(as_text=True)
     assert re.search(r'<input[^>]*id="email"[^>]*autofocus|<input[^>]*autofocus[^>]*id="email"', html)
     assert "autofocus" not in client.get("/ums/profiles/new").get_data(as_text=True)
+
+
+def test_too_many_code_requests_are_refused_in_the_email_region(client, db_session):
+    from webapp.services import email_change
+
+    login(client, ADMIN)
+    max_ = profile_id(db_session, "max")
+    for _ in range(email_change.MAX_REQUESTS):
+        assert client.post(f"/ums/profiles/{max_}/email/code", headers=HTMX).status_code == 200
+    refused = client.post(f"/ums/profiles/{max_}/email/code", headers=HTMX)
+    assert refused.status_code == 422
+    assert refused.text.lstrip().startswith('<section id="email-change"')
+    assert "letzten Stunde" in errors_of(refused.text, "request")
+    assert "Code eingeben, um die E-Mail-Adresse zu ändern" in refused.text  # the code sent still works

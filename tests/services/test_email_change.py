@@ -113,3 +113,18 @@ def test_other_admins_customer_cannot_request(db_session, anna):
     cf = db_session.scalar(select(User).where(User.email == "cf-admin@beispiel.example"))
     with pytest.raises(AccessDenied):
         email_change.request_code(db_session, cf, anna)
+
+
+def test_codes_cannot_be_requested_without_end(db_session, admin, anna):
+    """5 wrong tries per code must not become unlimited tries by requesting code after code."""
+    for _ in range(email_change.MAX_REQUESTS):
+        email_change.request_code(db_session, admin, anna)
+    with pytest.raises(ValidationFailed) as refused:
+        email_change.request_code(db_session, admin, anna)
+    assert refused.value.field == "request"
+    assert db_session.query(MailMessage).filter_by(recipient=anna.email_normalized).count() == email_change.MAX_REQUESTS
+    # the newest code still works, and an hour later codes can be requested again
+    assert email_change.state(db_session, anna).step == "code_sent"
+    for code in db_session.scalars(select(EmailChangeCode).where(EmailChangeCode.profile_id == anna.id)):
+        code.created_at -= email_change.REQUEST_WINDOW
+    email_change.request_code(db_session, admin, anna)

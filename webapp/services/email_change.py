@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,10 @@ from .profiles import email_in_use, email_taken_error
 
 CODE_VALIDITY = timedelta(minutes=15)
 MAX_ATTEMPTS = 5
+# New codes per profile and hour: 5 wrong tries per code must not become unlimited tries by
+# requesting code after code, nor flood the person's mailbox.
+MAX_REQUESTS = 5
+REQUEST_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -85,9 +89,14 @@ def _subject(profile: UmsProfile) -> str:
 def request_code(session: Session, actor: User, profile: UmsProfile) -> None:
     """Mail a new code to the current address; earlier codes stop working."""
     authz.can_manage_ums(session, actor, profile.customer).require()
+    now = utcnow()
+    recent = session.scalar(select(func.count()).select_from(EmailChangeCode).where(
+        EmailChangeCode.profile_id == profile.id, EmailChangeCode.created_at > now - REQUEST_WINDOW))
+    if recent >= MAX_REQUESTS:
+        raise ValidationFailed(_l("%(n)d codes were sent for this profile within the last hour; no more can be requested for now. Please use the newest code from the e-mail, or try again in an hour.",
+                                  n=MAX_REQUESTS), field="request")
     _void_open_codes(session, profile)
     code = f"{secrets.randbelow(1_000_000):06d}"
-    now = utcnow()
     session.add(EmailChangeCode(profile_id=profile.id, code_hash=_digest(profile.id, code), created_at=now,
                                 expires_at=now + CODE_VALIDITY, requested_by_id=actor.id))
     mail.queue(session, profile.email_normalized, "email_change_code",

@@ -138,6 +138,7 @@ def _edit_context(profile, **overrides):
         "assign_errors": {},
         "service_labels": numbers.SERVICE_LABELS,
         "action_form": EmptyForm(formdata=None),
+        "request_error": None,
     }
     context.update(overrides)
     return context
@@ -216,7 +217,10 @@ EMAIL_PARTIAL = "partials/admin/_email_change.html"
 def request_email_code(profile_id: int):
     session = web.session()
     profile = profiles.get_for_admin(session, current_user, profile_id)
-    email_change.request_code(session, current_user, profile)
+    try:
+        email_change.request_code(session, current_user, profile)
+    except ValidationFailed as exc:
+        return _respond(profile, EMAIL_PARTIAL, status=422, request_error=str(exc.message))
     return _respond(profile, EMAIL_PARTIAL,
                     toast=_("A code has gone to %(email)s.", email=profile.email_normalized))
 

@@ -156,6 +156,18 @@ def test_a_text_file_as_greeting_is_refused_next_to_the_field_and_the_old_one_st
     expect(card.get_by_role("button", name="Aktivieren")).to_have_count(0)
 
 
+def test_a_file_over_ten_megabytes_is_refused_before_uploading(page: Page, anna_id):
+    sign_in(page, ANNA)
+    page.goto(f"/profiles/{anna_id}/voicemail/greetings")
+    card = greeting_card(page, "Besetzt")
+    card.get_by_text("Neue Ansage").click()
+    field = card.get_by_label("Audiodatei")
+    field.set_input_files({"name": "gross.wav", "mimeType": "audio/wav", "buffer": b"\0" * (10 * 1024 * 1024 + 1)})
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(card.get_by_role("alert")).to_contain_text("höchstens 10 MB")
+    expect(card.get_by_role("button", name="Hochladen und Vorschau erstellen")).to_be_disabled()
+
+
 def test_settings_refuse_delete_after_send_without_attachment(page: Page, anna_id):
     sign_in(page, ANNA)
     page.goto(f"/profiles/{anna_id}/voicemail/settings")

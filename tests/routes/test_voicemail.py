@@ -63,6 +63,13 @@ def test_full_page_and_partial(as_anna, profile, page):
         'id="vm-' in partial.text[:400]
 
 
+def test_pages_carry_no_inline_script_so_the_csp_can_forbid_them(as_anna, profile):
+    for page in ("", "/greetings", "/settings"):
+        html = as_anna.get(base(profile) + page).text
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), page
+        assert "/static/voicemail.js" in html
+
+
 def test_messages_page_lists_newest_first_with_caller_and_unknown(as_anna, profile):
     page = as_anna.get(base(profile)).text
     assert "040 123456789" in page  # the demo's first caller, national format

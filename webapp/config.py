@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 INSTANCE = Path(os.environ.get("UMS_INSTANCE_PATH", Path(__file__).resolve().parent.parent / "instance"))
@@ -62,6 +63,9 @@ def from_environment() -> dict:
         # Reverse proxies in front of the portal whose X-Forwarded-For/-Proto to trust (0: none).
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
         "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(INSTANCE / "media"),
+        # The signed session cookie is accepted this long after it was last written (at sign-in);
+        # it also ends with the browser. A copied cookie is thus not valid for ever.
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=int(env.get("SESSION_HOURS", "12"))),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(

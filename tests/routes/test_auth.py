@@ -187,3 +187,15 @@ def test_the_neutral_message_is_linked_to_both_fields(client):
     assert 'id="login-error"' in text and 'role="alert"' in text
     assert text.count('aria-describedby="login-error"') == 2
     assert 'aria-describedby="login-error" aria-invalid="true" autocomplete="current-password" autofocus' in text
+
+
+def test_a_sign_in_ends_after_the_session_hours(client, monkeypatch):
+    import itsdangerous.timed
+
+    login(client, "admin@muster.example")
+    assert client.get("/ums").status_code == 200
+    real = itsdangerous.timed.TimestampSigner.get_timestamp
+    monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp",
+                        lambda self: real(self) + 12 * 3600 + 60)
+    assert client.get("/ums").status_code == 302
+    assert client.get("/ums", headers=HTMX).headers["HX-Redirect"].startswith("/login")

@@ -24,7 +24,7 @@ from werkzeug.routing import IntegerConverter
 
 from . import db as db_module
 from .extensions import db, login_manager
-from .htmx import is_htmx, wants_partial
+from .htmx import is_htmx, set_trigger, wants_partial
 from .services import authz
 from .services.errors import AccessDenied, DomainError, NotFound
 from .services.phone import display as format_phone
@@ -130,8 +130,16 @@ def init_app(app: Flask) -> None:
         if is_api_request():
             return {"error": "csrf", "message": exc.description}, 400
         message = _l("Your form was open too long or came from elsewhere. Please reload the page and try again.")
+        if is_htmx() and not current_user.is_authenticated:
+            # the session ended (and its token with it): to the login, as for any signed-out htmx call
+            response = make_response("", 401)
+            response.headers["HX-Redirect"] = url_for("auth.login", next=_current_page())
+            return response
         name = "partials/errors/_refused.html" if wants_partial() else "errors/refused.html"
-        return render_template(name, message=message), 400
+        response = make_response(render_template(name, message=message), 400)
+        if is_htmx():  # htmx swaps no 400: say it in a toast, which HX-Trigger raises whatever the status
+            set_trigger(response, {"toast": str(message)})
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
@@ -178,6 +186,16 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt) if value else ""
     app.jinja_env.globals["now"] = datetime.now
     app.jinja_env.globals["service_url"] = service_url
+
+
+def _current_page() -> str | None:
+    """The path of the page an htmx request came from (its HX-Current-URL), to return to."""
+    from urllib.parse import urlsplit
+
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    if not current.path.startswith("/"):
+        return None
+    return current.path + (f"?{current.query}" if current.query else "")
 
 
 def service_url(service, profile_id: int) -> str:

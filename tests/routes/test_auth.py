@@ -96,6 +96,23 @@ class TestCsrf:
                                headers={"X-CSRFToken": token})
         assert response.status_code == 302
 
+    def test_signed_out_htmx_post_without_a_token_goes_to_the_login(self, client):
+        """An ended session takes its CSRF token along: htmx must not fail silently on the 400."""
+        response = client.post("/logout", headers={**HTMX, "HX-Current-URL": "http://localhost/ums?q=Anna"})
+        assert response.status_code == 401
+        assert response.headers["HX-Redirect"] == "/login?next=/ums?q%3DAnna"
+
+    def test_signed_in_htmx_post_with_a_wrong_token_says_so_in_a_toast(self, client):
+        import json
+        import re
+
+        token = re.search(r'"X-CSRFToken": "([^"]+)"', client.get("/login").text).group(1)
+        client.post("/login", data={"email": "admin@muster.example", "password": "demo-admin-2026"},
+                    headers={"X-CSRFToken": token})
+        response = client.post("/logout", headers={**HTMX, "X-CSRFToken": "forged"})
+        assert response.status_code == 400
+        assert "neu" in json.loads(response.headers["HX-Trigger"])["toast"]
+
 
 # --- hardening: guessing, fixation, redirects, the form's accessibility ---------------------------
 

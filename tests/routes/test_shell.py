@@ -383,3 +383,10 @@ def test_an_unknown_page_is_titled_not_found(client):
     assert "HX-Request" in response.headers["Vary"]
     partial = client.get("/no-such-page", headers=HTMX)
     assert partial.status_code == 404 and "<h2>Nicht gefunden</h2>" in partial.text
+
+
+@pytest.mark.parametrize(("url", "heading"), [("/no-such-page", "Nicht gefunden"), ("/ums", "Zugriff verweigert")])
+def test_an_error_page_has_its_h1_and_the_partial_an_h2(client, url, heading):
+    login(client, "anna.schmidt@muster.example")
+    assert f"<h1>{heading}</h1>" in client.get(url).text
+    assert f"<h2>{heading}</h2>" in client.get(url, headers=HTMX).text

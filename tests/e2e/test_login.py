@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -166,3 +167,33 @@ def test_keyboard_only_sign_in_through_the_skip_link_and_the_navigation(page):
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/contracts$"))
     expect(page).to_have_title("Aktive Verträge · UMS-Portal")
+
+
+AXE = Path(__file__).with_name("assets") / "axe-4.14.1.min.js"  # axe-core (MPL-2.0), a test asset only
+
+
+def axe_violations(page) -> list[str]:
+    """WCAG 2.1 A/AA and best-practice violations axe-core finds on the page."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']})")
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}" for v in result["violations"]]
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_shell_pages_pass_axe_at_phone_and_desktop_width(page, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    found = {}
+    for path in ("/login", "/no-such-page"):
+        page.goto(path)
+        found[path] = axe_violations(page)
+    sign_in(page, "anna.schmidt@muster.example")
+    services = page.url
+    for path in (services, services.replace("/me", "/contracts")):
+        page.goto(path)
+        found[path] = axe_violations(page)
+    fax = page.get_by_role("button", name="Fax öffnen")
+    if fax.count():
+        page.goto(fax.get_attribute("href"))
+        found["fax"] = axe_violations(page)
+    assert not any(found.values()), found

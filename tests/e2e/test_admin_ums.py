@@ -113,6 +113,7 @@ def test_assign_three_numbers_and_see_them_in_the_list(page: Page):
                                        ("Konferenz", "83", "number-conference")):
         assign(page, service, extension)
         expect(page.get_by_test_id(testid)).to_have_text(f"030 1234567-{extension}")
+        expect(page.get_by_role("button", name=f"Rufnummer {service} zuweisen")).to_be_focused()
     # the site is now fixed, and says why
     expect(page.get_by_label("Standort / Gruppe")).to_be_disabled()
     # a number in use is no longer offered
@@ -157,6 +158,7 @@ def test_change_email_by_code_then_the_invited_person_sets_a_password(page: Page
     page.get_by_role("button", name="Code anfordern, um die E-Mail-Adresse zu ändern").click()
     key_button = page.get_by_role("button", name="Code eingeben, um die E-Mail-Adresse zu ändern")
     expect(key_button).to_be_visible()
+    expect(page.get_by_label("Code aus der E-Mail")).to_be_focused()  # the button pressed is gone
 
     code = re.search(r"\b(\d{6})\b", newest_mail_body(page, old, "Ihr Code zur Änderung")).group(1)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
@@ -165,6 +167,7 @@ def test_change_email_by_code_then_the_invited_person_sets_a_password(page: Page
     expect(page.locator("#code-errors")).to_contain_text("Noch 4 Versuche")
     page.get_by_label("Code aus der E-Mail").fill(code)
     key_button.click()
+    expect(page.get_by_label("Neue E-Mail-Adresse")).to_be_focused()
     page.get_by_label("Neue E-Mail-Adresse").fill(new)
     page.get_by_role("button", name="Neue E-Mail-Adresse speichern").click()
     expect(page.get_by_test_id("current-email")).to_have_text(new)

@@ -496,3 +496,16 @@ def test_too_many_code_requests_are_refused_in_the_email_region(client, db_sessi
     assert refused.text.lstrip().startswith('<section id="email-change"')
     assert "letzten Stunde" in errors_of(refused.text, "request")
     assert "Code eingeben, um die E-Mail-Adresse zu ändern" in refused.text  # the code sent still works
+
+
+def test_focus_moves_to_what_comes_next_when_the_pressed_button_is_gone(client, db_session):
+    login(client, ADMIN)
+    max_ = profile_id(db_session, "max")
+    requested = client.post(f"/ums/profiles/{max_}/email/code", headers=HTMX).text
+    assert re.search(r'<input[^>]*autofocus[^>]*id="code"|<input[^>]*id="code"[^>]*autofocus', requested)
+    assert "autofocus" not in client.get(f"/ums/profiles/{max_}").text  # never on a plain page load
+    released = client.post(f"/ums/profiles/{max_}/services/voicemail/release", headers=HTMX).text
+    assert re.search(r'id="nq-voicemail"[^>]*autofocus', released, re.S)
+    assigned = client.post(f"/ums/profiles/{max_}/services/fax", headers=HTMX,
+                           data={"number_id": number_id(db_session, "+4930123456750")}).text
+    assert 'id="assign-fax"' in assigned and "autofocus" not in assigned  # htmx keeps the focus by id

@@ -139,6 +139,9 @@ def _edit_context(profile, **overrides):
         "service_labels": numbers.SERVICE_LABELS,
         "action_form": EmptyForm(formdata=None),
         "request_error": None,
+        # The id of the element that takes the focus after this swap, when the one the user acted
+        # on is gone (htmx honours autofocus in swapped content and restores a kept id itself).
+        "focus": None,
     }
     context.update(overrides)
     return context
@@ -221,7 +224,7 @@ def request_email_code(profile_id: int):
         email_change.request_code(session, current_user, profile)
     except ValidationFailed as exc:
         return _respond(profile, EMAIL_PARTIAL, status=422, request_error=str(exc.message))
-    return _respond(profile, EMAIL_PARTIAL,
+    return _respond(profile, EMAIL_PARTIAL, focus="code",
                     toast=_("A code has gone to %(email)s.", email=profile.email_normalized))
 
 
@@ -237,7 +240,8 @@ def verify_email_code(profile_id: int):
         except ValidationFailed as exc:
             _attach(form, exc)
         else:
-            return _respond(profile, EMAIL_PARTIAL, toast=_("Code accepted. Enter the new e-mail address."))
+            return _respond(profile, EMAIL_PARTIAL, focus="email",
+                            toast=_("Code accepted. Enter the new e-mail address."))
     return _respond(profile, EMAIL_PARTIAL, status=422, code_form=form)
 
 
@@ -299,7 +303,7 @@ def release_number(profile_id: int, service: str):
     profile = profiles.get_for_admin(session, current_user, profile_id)
     svc = numbers.parse_service(service)
     numbers.release_number(session, current_user, profile, svc)
-    return _respond(profile, SERVICES_PARTIAL, event="numbers-changed", toast=_(
+    return _respond(profile, SERVICES_PARTIAL, event="numbers-changed", focus=f"nq-{svc.value}", toast=_(
         "The number of %(service)s is released; its data is kept.", service=numbers.SERVICE_LABELS[svc]))
 
 

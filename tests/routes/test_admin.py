@@ -166,6 +166,8 @@ def test_create_form_full_page_and_site_region(client, db_session):
     for label in ("Vertrag / Enterprise", "Standort / Gruppe", "Name", "Vorname", "E-Mail-Adresse", "Lizenz",
                   "Speichern"):
         assert label in html
+    # a double click on „Speichern“ sends one create, not a second one refused as a duplicate
+    assert 'hx-sync="this:drop"' in html and "hx-disabled-elt=\"find button[type='submit']\"" in html
     c, _ = ids(db_session)
     region = client.get(f"/ums/profiles/new/sites?contract_id={c}", headers=HTMX)
     assert region.status_code == 200 and region.text.lstrip().startswith("<")

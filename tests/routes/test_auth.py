@@ -216,3 +216,22 @@ def test_a_sign_in_ends_after_the_session_hours(client, monkeypatch):
                         lambda self: real(self) + 12 * 3600 + 60)
     assert client.get("/ums").status_code == 302
     assert client.get("/ums", headers=HTMX).headers["HX-Redirect"].startswith("/login")
+
+
+@pytest.mark.postgres
+def test_wrong_passwords_at_the_same_moment_share_one_counter(pg_app):
+    from tests.parallel import run_at_once
+    from webapp.extensions import db
+
+    email = "parallel-guess@muster.example"
+
+    def guess(_n):
+        return pg_app.test_client().post("/login", data={"email": email, "password": "wrong"},
+                                         environ_base={"REMOTE_ADDR": "203.0.113.99"}).status_code
+
+    statuses = run_at_once(8, guess)
+    assert set(statuses) <= {422, 429}, statuses
+    with pg_app.app_context():
+        rows = db.session.scalars(select(LoginThrottle).where(
+            LoginThrottle.key == accounts._throttle_key(email, "203.0.113.99"))).all()
+        assert len(rows) == 1 and rows[0].locked_until is not None

@@ -104,7 +104,11 @@ def sign_in(session: Session, email: str, password: str, client: str, now: datet
             session.delete(row)
             session.flush()
         return SignIn(user)
-    row = row or _new_throttle(session, key, now)
+    if row is None:
+        _new_throttle(session, key, now)
+    # counted under a row lock, so that wrong passwords sent at the same moment all count
+    row = session.scalar(select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()
+                         .execution_options(populate_existing=True))
     if row.window_started_at + LOGIN_WINDOW <= now or (row.locked_until and row.locked_until <= now):
         row.failures, row.window_started_at, row.locked_until = 0, now, None
     row.failures += 1
@@ -114,15 +118,13 @@ def sign_in(session: Session, email: str, password: str, client: str, now: datet
     return SignIn(None, locked_until=row.locked_until)
 
 
-def _new_throttle(session: Session, key: str, now: datetime) -> LoginThrottle:
+def _new_throttle(session: Session, key: str, now: datetime) -> None:
     """The counter row, created once even when two wrong passwords arrive at the same moment."""
     try:
         with session.begin_nested():
-            row = LoginThrottle(key=key, failures=0, window_started_at=now)
-            session.add(row)
-        return row
+            session.add(LoginThrottle(key=key, failures=0, window_started_at=now))
     except IntegrityError:
-        return session.scalar(select(LoginThrottle).where(LoginThrottle.key == key))
+        pass  # the other request created it
 
 
 def check_password_rules(password: str) -> None:

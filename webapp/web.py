@@ -58,7 +58,7 @@ class DatabaseIdConverter(IntegerConverter):
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
+    "X-Frame-Options": "SAMEORIGIN",  # the portal may frame its own pages (a fax preview)
     "Permissions-Policy": "camera=(), geolocation=(), microphone=(self)",
 }
 

@@ -313,9 +313,9 @@ def test_every_answer_carries_the_security_headers(client, path):
     headers = client.get(path).headers
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "same-origin"
-    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Frame-Options"] == "SAMEORIGIN"
     policy = headers["Content-Security-Policy"]
-    for directive in ("default-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'self'",
+    for directive in ("default-src 'self'", "frame-ancestors 'self'", "object-src 'none'", "base-uri 'self'",
                       "form-action 'self'"):
         assert directive in policy
     assert "unsafe-eval" not in policy  # htmx runs without eval: no hx-on, no js: values

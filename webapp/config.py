@@ -17,12 +17,12 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-# What the pages may load: only this origin's scripts, styles, images (Pico's icons are data: URIs)
-# and media; no framing, plugins or foreign form targets. Inline scripts are still allowed because
-# two voicemail pages carry one (tests/test_app.py lists them); styles because templates use
-# style attributes. htmx's own indicator <style> is switched off in base.html.
+# What the pages may load: only this origin's scripts (no inline script, no eval: an injected
+# <script> does not run), styles, images (Pico's icons are data: URIs) and media; no plugins,
+# foreign frames or form targets. Inline styles stay allowed because templates use style
+# attributes; htmx's own indicator <style> is switched off in base.html.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
 )

@@ -422,8 +422,12 @@ def test_listen_link_is_signed_and_expires_after_seven_days(app, db_session, pro
     message = deposit(db_session)
     token = vm.listen_token(message)
     assert vm.message_for_token(db_session, token).id == message.id
+    # change one character well inside the signature (the last one carries padding bits that a
+    # lenient base64 decoder may ignore)
+    i = len(token) - 10
+    forged = token[:i] + ("A" if token[i] != "A" else "B") + token[i + 1:]
     with pytest.raises(NotFound):
-        vm.message_for_token(db_session, token[:-2] + "xx")
+        vm.message_for_token(db_session, forged)
     later = datetime.now().timestamp() + vm.LISTEN_LINK_MAX_AGE + 60
     with mock.patch("itsdangerous.timed.time.time", return_value=later), pytest.raises(vm.LinkExpired):
         vm.message_for_token(db_session, token)

@@ -76,6 +76,8 @@ def from_environment() -> dict:
         "REMEMBER_COOKIE_SECURE": _bool(
             "SESSION_COOKIE_SECURE", env.get("PUBLIC_BASE_URL", "").startswith("https://")
         ),
+        # Who must sign in with a second factor (TOTP): "back_office" and/or "admins", comma-separated.
+        "TWO_FACTOR_REQUIRED": env.get("TWO_FACTOR_REQUIRED", ""),
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": env.get("TIMEZONE", "Europe/Berlin"),
         "WTF_CSRF_TIME_LIMIT": None,

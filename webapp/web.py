@@ -69,8 +69,6 @@ def is_api_request() -> bool:
 
 
 def init_app(app: Flask) -> None:
-    from .models import User
-
     app.url_map.converters["int"] = DatabaseIdConverter
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
@@ -78,7 +76,13 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load_user(user_id: str):
-        return db.session.get(User, int(user_id))
+        # the signed cookie alone is not enough: its server-side session row must still be open
+        from flask import session as cookie
+
+        from .services import sessions
+
+        return sessions.user_for(db.session, int(user_id), cookie.get(sessions.COOKIE_KEY),
+                                 app.config["PERMANENT_SESSION_LIFETIME"])
 
     @login_manager.unauthorized_handler
     def _unauthorized():

@@ -1,5 +1,6 @@
 """All models; importing this package registers every table on ``Base.metadata``."""
 
+from .accounts import RecoveryCode, UserSession
 from .base import Base, utcnow
 from .contracts import Contract, Licence, NumberBlock, PhoneNumber, Site
 from .orders import Cart, CartItem, Order, OrderItem, OrderStatus, Product, ProductKind
@@ -45,6 +46,7 @@ __all__ = [
     "OrderStatus",
     "PhoneNumber",
     "PlatformEvent",
+    "RecoveryCode",
     "Product",
     "ProductKind",
     "ProductLine",
@@ -58,6 +60,7 @@ __all__ = [
     "TenantCustomer",
     "UmsProfile",
     "User",
+    "UserSession",
     "UserToken",
     "utcnow",
 ]

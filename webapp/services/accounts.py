@@ -92,39 +92,77 @@ def _throttle_key(email: str, client: str) -> str:
 def sign_in(session: Session, email: str, password: str, client: str, now: datetime | None = None) -> SignIn:
     """Check the credentials unless this login and client address are locked after too many
     wrong passwords. A wrong password counts (the caller keeps that on the refusal); a right one
-    clears the count. The lock is the same for unknown logins, so it reveals no account."""
+    clears the count — unless a second factor must follow, whose wrong codes count on it. The lock
+    is the same for unknown logins, so it reveals no account."""
     now = now or utcnow()
     key = _throttle_key(email, client)
-    row = session.scalar(select(LoginThrottle).where(LoginThrottle.key == key))
-    if row is not None and row.locked_until is not None and row.locked_until > now:
-        return SignIn(None, locked_until=row.locked_until)
+    locked_until = throttle_locked_until(session, key, now)
+    if locked_until is not None:
+        return SignIn(None, locked_until=locked_until)
     user = authenticate(session, email, password)
     if user is not None:
-        if row is not None:
-            session.delete(row)
-            session.flush()
+        if user.totp_enabled_at is None:
+            clear_failures(session, email, client)
         return SignIn(user)
-    if row is None:
+    return SignIn(None, locked_until=count_attempt(session, key, now))
+
+
+def second_factor_locked_until(session: Session, email: str, client: str,
+                               now: datetime | None = None) -> datetime | None:
+    """The sign-in lock of this login and client, which wrong two-factor codes share."""
+    return throttle_locked_until(session, _throttle_key(email, client), now or utcnow())
+
+
+def count_failed_sign_in(session: Session, email: str, client: str, now: datetime | None = None) -> datetime | None:
+    """Count a wrong second-factor code like a wrong password; the lock's end when it locked."""
+    return count_attempt(session, _throttle_key(email, client), now or utcnow())
+
+
+def clear_failures(session: Session, email: str, client: str) -> None:
+    row = session.scalar(select(LoginThrottle).where(LoginThrottle.key == _throttle_key(email, client)))
+    if row is not None:
+        session.delete(row)
+        session.flush()
+
+
+def throttle_locked_until(session: Session, key: str, now: datetime) -> datetime | None:
+    row = session.scalar(select(LoginThrottle).where(LoginThrottle.key == key))
+    if row is not None and row.locked_until is not None and row.locked_until > now:
+        return row.locked_until
+    return None
+
+
+def count_attempt(session: Session, key: str, now: datetime, *, limit: int = MAX_FAILED_LOGINS,
+                  window: timedelta = LOGIN_WINDOW, lockout: timedelta = LOGIN_LOCKOUT) -> datetime | None:
+    """Count one attempt under ``key`` (a hash); the ``limit``-th within ``window`` locks the key
+    for ``lockout``. Returns the lock's end when locked. Used for sign-ins and other throttles
+    (reset mails per address and per client)."""
+    if session.scalar(select(LoginThrottle.id).where(LoginThrottle.key == key)) is None:
         _new_throttle(session, key, now)
-    # counted under a row lock, so that wrong passwords sent at the same moment all count
+    # counted under a row lock, so that attempts sent at the same moment all count
     row = session.scalar(select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()
                          .execution_options(populate_existing=True))
-    if row.window_started_at + LOGIN_WINDOW <= now or (row.locked_until and row.locked_until <= now):
+    if row.window_started_at + window <= now or (row.locked_until and row.locked_until <= now):
         row.failures, row.window_started_at, row.locked_until = 0, now, None
     row.failures += 1
-    if row.failures >= MAX_FAILED_LOGINS:
-        row.locked_until = now + LOGIN_LOCKOUT
+    if row.failures >= limit:
+        row.locked_until = now + lockout
     session.flush()
-    return SignIn(None, locked_until=row.locked_until)
+    return row.locked_until
 
 
 def _new_throttle(session: Session, key: str, now: datetime) -> None:
-    """The counter row, created once even when two wrong passwords arrive at the same moment."""
+    """The counter row, created once even when two attempts arrive at the same moment."""
     try:
         with session.begin_nested():
             session.add(LoginThrottle(key=key, failures=0, window_started_at=now))
     except IntegrityError:
         pass  # the other request created it
+
+
+def throttle_key(*parts: str) -> str:
+    """The stored key of a throttle: a hash, so the table holds no address in clear."""
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
 def check_password_rules(password: str) -> None:

@@ -26,3 +26,12 @@ class SetPasswordForm(FlaskForm):
 class LanguageForm(FlaskForm):
     lang = StringField(_l("Language"), validators=[AnyOf(["de", "en"])])
     next = HiddenField()
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(_l("Please enter the code.")), Length(max=40)])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = StringField(_l("E-mail address"), validators=[DataRequired(_l("Please enter your e-mail address.")),
+                                                          Length(max=254)])

@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import admin, api, auth, conference, dashboard, fax, orders, voicemail
+    from . import account, admin, api, auth, conference, dashboard, fax, orders, voicemail
 
-    for module in (auth, dashboard, admin, voicemail, fax, conference, orders, api):
+    for module in (auth, dashboard, admin, voicemail, fax, conference, orders, api, account):
         app.register_blueprint(module.bp)

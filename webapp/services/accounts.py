@@ -223,3 +223,35 @@ def redeem_token(session: Session, token: str, purpose: str, password: str) -> U
 def set_locale(session: Session, user: User, locale: str) -> None:
     user.locale = locale
     session.flush()
+
+
+# --- „Mein Konto“ -------------------------------------------------------------------------------
+
+LANGUAGES = ("de", "en")
+
+
+def update_profile(session: Session, user: User, display_name: str, locale: str) -> None:
+    """The login's own name and language."""
+    name = (display_name or "").strip()
+    if not name:
+        raise ValidationFailed(_l("Please enter your name."), field="display_name")
+    if locale not in LANGUAGES:
+        raise ValidationFailed(_l("Please choose a language."), field="locale")
+    user.display_name = name[:200]
+    user.locale = locale
+    session.flush()
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    """A new password, with the current one; every session of the login ends (the caller opens a
+    new one for the browser that changed it, so a copy of its cookie stops working too)."""
+    from . import audit, sessions
+
+    if not verify_password(user.password_hash, current or ""):
+        raise ValidationFailed(_l("The current password is not correct."), field="current_password")
+    if verify_password(user.password_hash, new or ""):
+        raise ValidationFailed(_l("The new password must differ from the current one."), field="password")
+    set_password(session, user, new)
+    sessions.end_all(session, user)
+    audit.record(session, user, "account.password_changed", subject=user.email)
+    session.flush()

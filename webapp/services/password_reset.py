@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from ..models import User, utcnow
 from . import accounts, audit, mail, sessions
+from .voicemail import external_url  # the absolute-link helper for mails, also outside a request
 
 PURPOSE = "reset_password"
 VALIDITY = timedelta(hours=1)
@@ -50,7 +50,7 @@ def request_link(session: Session, email: str, client: str, now: datetime | None
     if user is None or not user.active:
         return ResetRequest()
     token = accounts.issue_token(session, user, PURPOSE, VALIDITY)
-    link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("auth.reset_password", token=token)
+    link = external_url("auth.reset_password", token=token)
     mail.queue(session, user.email, "password_reset", subject=_l("Reset your UMS Portal password"),
                locale=user.locale or "de", link=link, email=user.email, valid_minutes=int(VALIDITY.total_seconds() // 60))
     return ResetRequest()

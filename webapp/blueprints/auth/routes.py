@@ -142,8 +142,9 @@ def set_password(token: str):
         else:
             sessions.end_all(web.session(), user)
             logout_user()
+            response = _continue_sign_in(user, None)  # a fresh session: the message goes in after it
             flash(_("Your password is set. Welcome to the UMS Portal."), "success")
-            return _continue_sign_in(user, None)
+            return response
     status = 422 if request.method == "POST" else 200
     return render_template("auth/set_password.html", form=form, user=user), status
 
@@ -176,8 +177,9 @@ def reset_password(token: str):
             form.password.errors = [*form.password.errors, str(exc.message)]
         else:
             logout_user()
+            response = _continue_sign_in(user, None)
             flash(_("Your new password is set. Every other session of your login has been ended."), "success")
-            return _continue_sign_in(user, None)
+            return response
     status = 422 if request.method == "POST" else 200
     return render_template("auth/set_password.html", form=form, user=user, reset=True), status
 

@@ -389,3 +389,27 @@ def test_an_unknown_group_in_the_configuration_stops_the_start(database_url):
 
     with pytest.raises(ValueError, match="TWO_FACTOR_REQUIRED"):
         create_app(test_config(database_url, TWO_FACTOR_REQUIRED="admin"))
+
+
+# --- operator commands and a deactivated login ------------------------------------------------------
+
+
+def test_operator_commands_end_sessions_and_reset_two_factor(app, client, admin, db_session, runner):
+    login(client, admin.email, PASSWORD)
+    _turn_on(client)
+    db_session.refresh(admin)  # the command shares the test's session: load what the requests stored
+    result = runner.invoke(args=["account", "reset-two-factor", admin.email])
+    assert result.exit_code == 0 and "is off" in result.output
+    db_session.refresh(admin)
+    assert admin.totp_enabled_at is None and client.get("/ums").status_code == 302
+    assert runner.invoke(args=["account", "end-sessions", "nobody@test.example"]).exit_code != 0
+    login(client, admin.email, PASSWORD)  # the password alone signs in now
+    assert "1 session(s) ended" in runner.invoke(args=["account", "end-sessions", admin.email]).output
+    assert client.get("/ums").status_code == 302
+
+
+def test_a_deactivated_login_is_signed_out_at_once(client, admin, db_session):
+    login(client, admin.email, PASSWORD)
+    admin.active = False
+    db_session.flush()
+    assert client.get("/ums").status_code == 302

@@ -75,7 +75,8 @@ def user_for(session: Session, user_id: int, token: str | None, lifetime: timede
     if row is None:
         return None
     record, user = row
-    if record.user_id != user_id or record.ended_at is not None or record.created_at + lifetime <= now:
+    if (record.user_id != user_id or record.ended_at is not None or record.created_at + lifetime <= now
+            or not user.active):  # a deactivated login is signed out at once
         return None
     if now - record.last_used_at >= LAST_USED_RESOLUTION:
         record.last_used_at = now

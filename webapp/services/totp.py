@@ -118,12 +118,24 @@ def disable(session: Session, user: User, password: str, required: frozenset[str
     if is_required(user, required):
         raise DomainError(_l("Two-factor sign-in is required for your login and cannot be turned off."))
     _require_password(user, password)
+    _clear(session, user)
+    audit.record(session, user, "account.two_factor_off", subject=user.email)
+    session.flush()
+
+
+def reset_by_operator(session: Session, user: User) -> None:
+    """Turn two-factor sign-in off for a login that lost its phone and its recovery codes (the
+    operator has checked who asks); the login sets it up again at the next sign-in where required."""
+    _clear(session, user)
+    audit.record(session, None, "account.two_factor_reset", subject=user.email)
+    session.flush()
+
+
+def _clear(session: Session, user: User) -> None:
     user.totp_secret = None
     user.totp_enabled_at = None
     user.totp_last_step = None
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    audit.record(session, user, "account.two_factor_off", subject=user.email)
-    session.flush()
 
 
 def remaining_recovery_codes(session: Session, user: User) -> int:

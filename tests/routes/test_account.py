@@ -413,3 +413,20 @@ def test_a_deactivated_login_is_signed_out_at_once(client, admin, db_session):
     admin.active = False
     db_session.flush()
     assert client.get("/ums").status_code == 302
+
+
+@pytest.mark.postgres
+def test_reset_requests_at_the_same_moment_send_no_more_than_the_limit(pg_app):
+    from tests.parallel import run_at_once
+    from webapp.extensions import db
+
+    email = "admin2@muster.example"
+
+    def ask(n):
+        return pg_app.test_client().post("/forgot-password", data={"email": email},
+                                         environ_base={"REMOTE_ADDR": f"198.51.100.{n + 1}"}).status_code
+
+    assert run_at_once(8, ask) == [200] * 8
+    with pg_app.app_context():
+        mails = db.session.scalars(select(MailMessage).where(MailMessage.recipient == email)).all()
+        assert len(mails) == password_reset.PER_ADDRESS

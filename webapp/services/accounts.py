@@ -135,8 +135,19 @@ def throttle_locked_until(session: Session, key: str, now: datetime) -> datetime
 def count_attempt(session: Session, key: str, now: datetime, *, limit: int = MAX_FAILED_LOGINS,
                   window: timedelta = LOGIN_WINDOW, lockout: timedelta = LOGIN_LOCKOUT) -> datetime | None:
     """Count one attempt under ``key`` (a hash); the ``limit``-th within ``window`` locks the key
-    for ``lockout``. Returns the lock's end when locked. Used for sign-ins and other throttles
-    (reset mails per address and per client)."""
+    for ``lockout``. Returns the lock's end when locked."""
+    return _count(session, key, now, limit, window, lockout).locked_until
+
+
+def within_limit(session: Session, key: str, now: datetime, *, limit: int, window: timedelta) -> bool:
+    """Count one attempt under ``key`` (a hash); True while it is one of the first ``limit`` in
+    ``window``. Decided under the counter's row lock, so requests at the same moment cannot all
+    pass (reset mails per address and per client)."""
+    return _count(session, key, now, limit + 1, window, window).failures <= limit
+
+
+def _count(session: Session, key: str, now: datetime, limit: int, window: timedelta,
+           lockout: timedelta) -> LoginThrottle:
     if session.scalar(select(LoginThrottle.id).where(LoginThrottle.key == key)) is None:
         _new_throttle(session, key, now)
     # counted under a row lock, so that attempts sent at the same moment all count
@@ -148,7 +159,7 @@ def count_attempt(session: Session, key: str, now: datetime, *, limit: int = MAX
     if row.failures >= limit:
         row.locked_until = now + lockout
     session.flush()
-    return row.locked_until
+    return row
 
 
 def _new_throttle(session: Session, key: str, now: datetime) -> None:

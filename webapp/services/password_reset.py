@@ -29,23 +29,19 @@ LIMIT_WINDOW = timedelta(hours=1)
 class ResetRequest:
     """What the caller may learn: only whether this client must wait (never whether a login exists)."""
 
-    client_locked_until: datetime | None = None
+    client_limited: bool = False
 
 
 def request_link(session: Session, email: str, client: str, now: datetime | None = None) -> ResetRequest:
     """Mail a reset link if the address belongs to an active login and is not over its limit."""
     now = now or utcnow()
-    client_key = accounts.throttle_key("reset-client", client or "")
-    if (locked := accounts.throttle_locked_until(session, client_key, now)) is not None:
-        return ResetRequest(client_locked_until=locked)
-    accounts.count_attempt(session, client_key, now, limit=PER_CLIENT, window=LIMIT_WINDOW,
-                           lockout=LIMIT_WINDOW)
+    if not accounts.within_limit(session, accounts.throttle_key("reset-client", client or ""), now,
+                                 limit=PER_CLIENT, window=LIMIT_WINDOW):
+        return ResetRequest(client_limited=True)
     address = (email or "").strip().lower()
-    address_key = accounts.throttle_key("reset-address", address)
-    if accounts.throttle_locked_until(session, address_key, now) is not None:
+    if not accounts.within_limit(session, accounts.throttle_key("reset-address", address), now,
+                                 limit=PER_ADDRESS, window=LIMIT_WINDOW):
         return ResetRequest()  # over the limit: nothing sent, the same answer
-    accounts.count_attempt(session, address_key, now, limit=PER_ADDRESS, window=LIMIT_WINDOW,
-                           lockout=LIMIT_WINDOW)
     user = accounts.find_user_by_email(session, address)
     if user is None or not user.active:
         return ResetRequest()

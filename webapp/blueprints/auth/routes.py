@@ -155,7 +155,7 @@ def forgot_password():
     form = ForgotPasswordForm(email=request.args.get("email", ""))
     if form.validate_on_submit():
         result = password_reset.request_link(web.session(), form.email.data, request.remote_addr or "")
-        if result.client_locked_until is not None:
+        if result.client_limited:
             error = _("Too many requests from your network. Please wait an hour and try again.")
             return render_template("auth/forgot_password.html", form=form, error=error), 429
         return render_template("auth/forgot_password_sent.html",

@@ -273,3 +273,19 @@ def test_who_must_use_two_factor_by_configuration(db_session):
     assert [totp.is_required(u, admins) for u in (admin, back_office, ums_user)] == [True, True, False]
     with pytest.raises(ValueError, match="everyone"):
         totp.parse_required("admins,everyone")
+
+
+# --- security notices -----------------------------------------------------------------------------
+
+
+def test_the_owner_is_told_by_mail_of_a_password_change_and_two_factor_off_in_their_language(app, db_session):
+    user, _, _ = _enabled(db_session, email="notice@test.example", password="old-password-1")
+    user.locale = "en"
+    accounts.change_password(db_session, user, "old-password-1", "new-password-2")
+    totp.disable(db_session, user, "new-password-2", frozenset())
+    subjects = [m.subject for m in _reset_mails(db_session, user.email)]
+    assert subjects == ["Security notice for your UMS Portal login"] * 2
+    bodies = [m.body_text for m in _reset_mails(db_session, user.email)]
+    assert "was changed" in bodies[0] and "turned off" in bodies[1]
+    assert "http://localhost/forgot-password" in bodies[0]
+    assert "new-password-2" not in "".join(bodies)

@@ -256,7 +256,7 @@ def update_profile(session: Session, user: User, display_name: str, locale: str)
 def change_password(session: Session, user: User, current: str, new: str) -> None:
     """A new password, with the current one; every session of the login ends (the caller opens a
     new one for the browser that changed it, so a copy of its cookie stops working too)."""
-    from . import audit, sessions
+    from . import account_notices, audit, sessions
 
     if not verify_password(user.password_hash, current or ""):
         raise ValidationFailed(_l("The current password is not correct."), field="current_password")
@@ -265,4 +265,5 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     set_password(session, user, new)
     sessions.end_all(session, user)
     audit.record(session, user, "account.password_changed", subject=user.email)
+    account_notices.send(session, user, "password_changed")
     session.flush()

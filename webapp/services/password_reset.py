@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from ..models import User, utcnow
-from . import accounts, audit, mail, sessions
+from . import account_notices, accounts, audit, mail, sessions
 from .voicemail import external_url  # the absolute-link helper for mails, also outside a request
 
 PURPOSE = "reset_password"
@@ -61,5 +61,6 @@ def reset(session: Session, token: str, password: str) -> User:
     user = accounts.redeem_token(session, token, PURPOSE, password)
     sessions.end_all(session, user)
     audit.record(session, user, "account.password_reset", subject=user.email)
+    account_notices.send(session, user, "password_reset")
     session.flush()
     return user

@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ..models import RecoveryCode, Role, User, utcnow
-from . import accounts, audit
+from . import account_notices, accounts, audit
 from .errors import DomainError, ValidationFailed
 
 ISSUER = "UMS Portal"
@@ -120,6 +120,7 @@ def disable(session: Session, user: User, password: str, required: frozenset[str
     _require_password(user, password)
     _clear(session, user)
     audit.record(session, user, "account.two_factor_off", subject=user.email)
+    account_notices.send(session, user, "two_factor_off")
     session.flush()
 
 
@@ -128,6 +129,7 @@ def reset_by_operator(session: Session, user: User) -> None:
     operator has checked who asks); the login sets it up again at the next sign-in where required."""
     _clear(session, user)
     audit.record(session, None, "account.two_factor_reset", subject=user.email)
+    account_notices.send(session, user, "two_factor_off")
     session.flush()
 
 

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 from flask import (
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -46,6 +47,7 @@ def _sign_in(user) -> None:
                            client_address=request.remote_addr or "")
     login_user(user)
     session[sessions.COOKIE_KEY] = token
+    g.pop("nav", None)  # the navigation computed so far (a mail rendered in this request) was the visitor's
 
 
 def _continue_sign_in(user, next_target: str | None):

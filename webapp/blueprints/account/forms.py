@@ -6,7 +6,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, Length
+
+from ..auth.forms import SetPasswordForm
 
 
 class AccountProfileForm(FlaskForm):
@@ -16,19 +18,11 @@ class AccountProfileForm(FlaskForm):
                          default="de")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(SetPasswordForm):
+    """The new password twice (the rules of setting one), plus the current one."""
+
     current_password = PasswordField(_l("Current password"),
                                      validators=[DataRequired(_l("Please enter your current password."))])
-    password = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(_l("Please choose a password.")),
-                    Length(min=10, message=_l("The password needs at least %(min)d characters."))],
-    )
-    confirm = PasswordField(
-        _l("Repeat password"),
-        validators=[DataRequired(_l("Please repeat the password.")),
-                    EqualTo("password", message=_l("The two passwords differ."))],
-    )
 
 
 class PasswordConfirmForm(FlaskForm):

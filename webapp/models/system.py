@@ -94,9 +94,11 @@ class UserToken(Base):
 
 
 class LoginThrottle(Base):
-    """Failed sign-ins of one login name from one client address, to slow down password guessing.
+    """Failed sign-ins (wrong passwords and two-factor codes) of one login name from one client
+    address, to slow down password guessing; also the counters of password-reset requests per
+    address and per client.
 
-    Keyed by a hash of both, so it exists for unknown logins too and says nothing about accounts."""
+    Keyed by a hash, so it exists for unknown logins too and says nothing about accounts."""
 
     __tablename__ = "login_throttles"
 

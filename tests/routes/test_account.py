@@ -430,3 +430,34 @@ def test_reset_requests_at_the_same_moment_send_no_more_than_the_limit(pg_app):
     with pg_app.app_context():
         mails = db.session.scalars(select(MailMessage).where(MailMessage.recipient == email)).all()
         assert len(mails) == password_reset.PER_ADDRESS
+
+
+class TestWithCsrf:
+    @pytest.fixture
+    def app_config(self):
+        return {"WTF_CSRF_ENABLED": True}
+
+    def test_the_account_forms_carry_their_token_without_javascript(self, client, admin):
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+        client.post("/login", data={"email": admin.email, "password": PASSWORD, "csrf_token": token})
+        page = client.get("/account").text
+        assert page.count('id="csrf_token"') == 0  # no repeated ids from the forms' hidden fields
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        saved = client.post("/account/profile", data={"display_name": "Ohne Skript", "locale": "de",
+                                                      "csrf_token": token})
+        assert saved.status_code == 303
+        _turn_on_with(client, token)
+        page = client.get("/account").text
+        disable_token = re.search(r'name="disable-csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        off = client.post("/account/two-factor/disable", data={"disable-password": PASSWORD,
+                                                              "disable-csrf_token": disable_token})
+        assert off.status_code == 200 and "Zwei-Faktor-Anmeldung einrichten" in off.text
+        forged = client.post("/account/sessions/end-all", data={"csrf_token": "forged"})
+        assert forged.status_code == 400
+
+
+def _turn_on_with(client, token):
+    page = client.get("/account/two-factor").text
+    secret = re.search(r'data-testid="totp-secret">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
+    done = client.post("/account/two-factor", data={"code": pyotp.TOTP(secret).now(), "csrf_token": token})
+    assert done.status_code == 200 and "Ihre Wiederherstellungscodes" in done.text

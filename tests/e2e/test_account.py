@@ -112,3 +112,41 @@ def test_two_factor_set_up_then_sign_in_with_a_code_and_with_a_recovery_code(pag
     page.get_by_role("button", name="Bestätigen").click()
     expect(page).to_have_url(re.compile(r"/ums$"))
     expect(page.get_by_text("9 davon sind noch übrig")).to_be_visible()
+
+
+def test_my_account_ends_another_session_changes_the_password_and_signs_out_everywhere(browser, base_url, new_admin):
+    other = browser.new_context(base_url=base_url, locale="de-DE")
+    other_page = other.new_page()
+    sign_in(other_page, new_admin, PASSWORD)
+    page = browser.new_context(base_url=base_url, locale="de-DE").new_page()
+    sign_in(page, new_admin, PASSWORD)
+    page.goto("/account")
+    sessions = page.get_by_role("region", name="Aktive Sitzungen")
+    expect(sessions.get_by_role("row")).to_have_count(3)  # the head and two sessions
+    sessions.get_by_role("button", name=re.compile("^Sitzung auf .* beenden$")).click()
+    expect(page.get_by_role("status").filter(has_text="Die Sitzung wurde beendet.")).to_be_visible()
+    expect(sessions.get_by_role("row")).to_have_count(2)
+    other_page.reload()
+    expect(other_page).to_have_url(re.compile(r"/login(\?.*)?$"))
+
+    password = page.get_by_role("region", name="Passwort ändern")
+    password.get_by_label("Aktuelles Passwort").fill("not-my-password")
+    password.get_by_label("Neues Passwort").fill("changed-password-7")
+    password.get_by_label("Passwort wiederholen").fill("changed-password-7")
+    password.get_by_role("button", name="Passwort ändern").click()
+    expect(password.get_by_role("alert")).to_have_text("Das aktuelle Passwort ist nicht korrekt.")
+    password.get_by_label("Aktuelles Passwort").fill(PASSWORD)
+    password.get_by_label("Neues Passwort").fill("changed-password-7")
+    password.get_by_label("Passwort wiederholen").fill("changed-password-7")
+    password.get_by_role("button", name="Passwort ändern").click()
+    expect(password.get_by_text("Ihr Passwort ist geändert.")).to_be_visible()
+    page.reload()  # this browser goes on with its new session
+    expect(page.get_by_role("heading", level=1, name="Mein Konto")).to_be_visible()
+
+    page.get_by_role("button", name="Überall abmelden").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page.get_by_text("Sie wurden auf allen Geräten abgemeldet.")).to_be_visible()
+    sign_in(page, new_admin, "changed-password-7")
+    expect(page).to_have_url(re.compile(r"/ums$"))
+    other.close()
+    page.context.close()

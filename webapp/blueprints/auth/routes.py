@@ -94,6 +94,8 @@ def login():
 @bp.route("/login/code", methods=["GET", "POST"])
 def second_factor():
     """The second step of a sign-in with two-factor on: a code of the app or a recovery code."""
+    if current_user.is_authenticated:
+        return redirect(url_for(web.home_endpoint()))
     user, next_target = _pending_user()
     if user is None:
         session.pop(PENDING_KEY, None)

@@ -138,6 +138,7 @@ def test_name_and_language_are_saved_and_the_page_follows_the_language(client, a
 @pytest.mark.parametrize(("data", "error"), [
     ({"display_name": "", "locale": "de"}, "Bitte geben Sie Ihren Namen ein."),
     ({"display_name": "Karla", "locale": "xx"}, "Keine gültige Auswahl."),
+    ({"display_name": "Kar\x00la", "locale": "de"}, "Der Name darf keine Steuerzeichen enthalten."),
 ])
 def test_a_bad_name_or_language_is_refused_next_to_the_field(client, admin, db_session, data, error):
     login(client, admin.email, PASSWORD)
@@ -461,3 +462,26 @@ def _turn_on_with(client, token):
     secret = re.search(r'data-testid="totp-secret">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
     done = client.post("/account/two-factor", data={"code": pyotp.TOTP(secret).now(), "csrf_token": token})
     assert done.status_code == 200 and "Ihre Wiederherstellungscodes" in done.text
+
+
+@pytest.mark.parametrize(("path", "data"), [
+    ("/forgot-password", {"email": "a\x00b@test.example"}),
+    ("/account/profile", {"display_name": "\x00", "locale": "\x00"}),
+    ("/account/password", {"current_password": "\x00", "password": "\x00" * 12, "confirm": "\x00" * 12}),
+    ("/account/two-factor", {"code": "\x00" * 6}),
+    ("/account/two-factor/disable", {"disable-password": "\x00"}),
+    ("/account/two-factor/recovery-codes", {"codes-password": "\x00"}),
+    ("/reset-password/\x00", {"password": "x" * 12, "confirm": "x" * 12}),
+])
+def test_control_characters_are_refused_never_a_500(client, admin, path, data):
+    login(client, admin.email, PASSWORD)
+    response = client.post(path, data=data)
+    assert 400 <= response.status_code < 500, (path, response.status_code)
+
+
+def test_control_characters_in_the_code_step_are_refused(client, admin):
+    login(client, admin.email, PASSWORD)
+    _turn_on(client)
+    client.post("/logout")
+    _password_step(client, admin.email)
+    assert _code(client, "\x00\x01-xyz").status_code == 422

@@ -246,6 +246,8 @@ def update_profile(session: Session, user: User, display_name: str, locale: str)
     name = (display_name or "").strip()
     if not name:
         raise ValidationFailed(_l("Please enter your name."), field="display_name")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise ValidationFailed(_l("The name must not contain control characters."), field="display_name")
     if locale not in LANGUAGES:
         raise ValidationFailed(_l("Please choose a language."), field="locale")
     user.display_name = name[:200]

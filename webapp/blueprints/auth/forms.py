@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
-from wtforms.validators import AnyOf, DataRequired, EqualTo, Length
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, ValidationError
 
 
 class LoginForm(FlaskForm):
@@ -32,6 +32,11 @@ class SecondFactorForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(_l("Please enter the code.")), Length(max=40)])
 
 
+def _no_control_characters(form, field) -> None:
+    if field.data and any(ord(ch) < 32 or ord(ch) == 127 for ch in field.data):
+        raise ValidationError(_l("Please enter a valid e-mail address."))
+
+
 class ForgotPasswordForm(FlaskForm):
     email = StringField(_l("E-mail address"), validators=[DataRequired(_l("Please enter your e-mail address.")),
-                                                          Length(max=254)])
+                                                          Length(max=254), _no_control_characters])

@@ -51,6 +51,7 @@ def test_forgot_password_mail_new_password_signed_in_and_the_old_session_ended(b
     page.goto("/login")
     page.get_by_role("link", name="Passwort vergessen?").click()
     expect(page.get_by_role("heading", level=1, name="Passwort vergessen?")).to_be_visible()
+    assert axe_violations(page) == []
     page.get_by_label("E-Mail-Adresse").fill(new_admin)
     page.get_by_role("button", name="Link senden").click()
     expect(page.get_by_role("heading", level=1, name="Prüfen Sie Ihr Postfach")).to_be_visible()
@@ -98,6 +99,7 @@ def test_two_factor_set_up_then_sign_in_with_a_code_and_with_a_recovery_code(pag
     # password, then the app's code (the set-up used this step's code: the next one is accepted)
     sign_in(page, new_admin, PASSWORD)
     expect(page.get_by_role("heading", level=1, name="Zwei-Faktor-Anmeldung")).to_be_visible()
+    assert axe_violations(page) == []
     page.get_by_label("Code").fill("123")
     page.get_by_role("button", name="Bestätigen").click()
     expect(page.get_by_role("alert").first).to_contain_text("Dieser Code ist nicht korrekt.")

@@ -485,3 +485,13 @@ def test_control_characters_in_the_code_step_are_refused(client, admin):
     client.post("/logout")
     _password_step(client, admin.email)
     assert _code(client, "\x00\x01-xyz").status_code == 422
+
+
+def test_the_code_field_is_marked_invalid_only_after_a_wrong_code(client, admin):
+    login(client, admin.email, PASSWORD)
+    _turn_on(client)
+    client.post("/logout")
+    _password_step(client, admin.email)
+    assert 'aria-invalid' not in client.get("/login/code").text
+    wrong = _code(client, "12345x").text
+    assert 'aria-describedby="code-error" aria-invalid="true"' in wrong and 'id="code-error"' in wrong

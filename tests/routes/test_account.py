@@ -495,3 +495,24 @@ def test_the_code_field_is_marked_invalid_only_after_a_wrong_code(client, admin)
     assert 'aria-invalid' not in client.get("/login/code").text
     wrong = _code(client, "12345x").text
     assert 'aria-describedby="code-error" aria-invalid="true"' in wrong and 'id="code-error"' in wrong
+
+
+@pytest.mark.postgres
+def test_one_code_sent_twice_at_the_same_moment_signs_in_once(pg_app):
+    from tests.parallel import run_at_once
+    from webapp.extensions import db
+    from webapp.services import totp
+
+    email = "admin2@muster.example"
+    with pg_app.app_context():
+        user = accounts.find_user_by_email(db.session, email)
+        secret = totp.begin_setup(db.session, user).secret
+        totp.confirm(db.session, user, pyotp.TOTP(secret).now())
+        db.session.commit()
+    code = pyotp.TOTP(secret).at(time.time() + 30)
+    clients = [pg_app.test_client() for _ in range(4)]
+    for c in clients:
+        assert c.post("/login", data={"email": email, "password": "demo-admin-2026"}).status_code == 302
+
+    statuses = run_at_once(4, lambda n: clients[n].post("/login/code", data={"code": code}).status_code)
+    assert sorted(statuses) == [302, 422, 422, 422], statuses

@@ -199,6 +199,8 @@ def verify_sign_in(session: Session, user: User, code: str, client: str,
     locked = accounts.second_factor_locked_until(session, user.email, client, now)
     if locked is not None:
         return SecondFactor(False, locked_until=locked)
+    # under the login's row lock: one code, sent twice at the same moment, still counts once
+    session.refresh(user, with_for_update=True)
     if _accept_totp(user, code, now):
         accounts.clear_failures(session, user.email, client)
         session.flush()

@@ -516,3 +516,24 @@ def test_one_code_sent_twice_at_the_same_moment_signs_in_once(pg_app):
 
     statuses = run_at_once(4, lambda n: clients[n].post("/login/code", data={"code": code}).status_code)
     assert sorted(statuses) == [302, 422, 422, 422], statuses
+
+
+@pytest.mark.postgres
+def test_one_reset_link_sent_twice_at_the_same_moment_works_once(pg_app):
+    from tests.parallel import run_at_once
+    from webapp.extensions import db
+
+    email = "cf-admin@beispiel.example"
+    with pg_app.test_request_context():
+        password_reset.request_link(db.session, email, "203.0.113.201")
+        db.session.commit()
+        mail = db.session.scalar(select(MailMessage).where(MailMessage.recipient == email)
+                                 .order_by(MailMessage.id.desc()))
+    link = re.search(r"http://localhost(/reset-password/\S+)", mail.body_text).group(1)
+    clients = [pg_app.test_client() for _ in range(4)]
+
+    def submit(n):
+        return clients[n].post(link, data={"password": f"parallel-pass-{n}", "confirm": f"parallel-pass-{n}"}).status_code
+
+    statuses = run_at_once(4, submit)
+    assert statuses.count(302) == 1 and all(s in (302, 410, 422) for s in statuses), statuses

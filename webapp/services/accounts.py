@@ -221,11 +221,14 @@ def token_user(session: Session, token: str, purpose: str, now: datetime | None 
 
 
 def redeem_token(session: Session, token: str, purpose: str, password: str) -> User:
-    user = token_user(session, token, purpose)
-    if user is None:
+    """Set the password through a one-time link and use the link up. Under the token's row lock,
+    so the same link sent twice at the same moment works once."""
+    row = session.scalar(select(UserToken).where(UserToken.token_hash == _token_digest(token or ""))
+                         .with_for_update().execution_options(populate_existing=True))
+    if row is None or row.purpose != purpose or row.used_at is not None or row.expires_at <= utcnow():
         raise ValidationFailed(_l("This link is invalid, already used or expired. Ask for a new one."))
+    user = session.get(User, row.user_id)
     set_password(session, user, password)
-    row = session.scalar(select(UserToken).where(UserToken.token_hash == _token_digest(token)))
     row.used_at = utcnow()
     session.flush()
     return user

@@ -1,6 +1,15 @@
 """All models; importing this package registers every table on ``Base.metadata``."""
 
 from .base import Base, utcnow
+from .conference import (  # noqa: F401
+    ConferenceEvent,
+    ConferenceMeeting,
+    ConferenceParticipant,
+    ConferencePin,
+    ConferenceRecording,
+    ConferenceRoom,
+    PinRole,
+)
 from .contracts import Contract, Licence, NumberBlock, PhoneNumber, Site
 from .orders import Cart, CartItem, Order, OrderItem, OrderStatus, Product, ProductKind
 from .org import (

@@ -109,3 +109,55 @@ def voicemail_greeting_audio(greeting_id: int):
     if greeting is None or greeting.status != "active" or not storage.exists(greeting.audio_key):
         abort(404)
     return send_file(storage.path_for(greeting.audio_key), mimetype="audio/wav", conditional=True)
+
+
+# --- Konferenz (conference) ------------------------------------------------------------------
+
+
+@bp.post("/conference/events")
+def conference_event():
+    """JSON: event_id, kind (joined|left|talking|muted), number, call_id, occurred_at (ISO 8601),
+    caller, name, moderator (joined), value (talking/muted). 200 {"applied": true|false}: false
+    when that event_id was applied before (a replay changes nothing)."""
+    from ...extensions import db
+    from ...services.conference import live
+    from ...services.errors import DomainError
+
+    values = request.get_json(silent=True)
+    if not isinstance(values, dict):
+        return jsonify(error="ValidationFailed",
+                       message="Send a JSON object with event_id, kind, number, call_id and occurred_at."), 422
+    value = values.get("value")
+    data = live.EventInput(
+        event_id=str(values.get("event_id") or ""), kind=str(values.get("kind") or ""),
+        number=str(values.get("number") or ""), call_id=str(values.get("call_id") or ""),
+        occurred_at=values.get("occurred_at") if isinstance(values.get("occurred_at"), str) else None,
+        caller=values.get("caller") if isinstance(values.get("caller"), str) else None,
+        name=values.get("name") if isinstance(values.get("name"), str) else None,
+        moderator=values.get("moderator") is True, value=value if isinstance(value, bool) else None,
+    )
+    try:
+        person, applied = live.apply_event(db.session, data)
+    except DomainError as exc:
+        return _voicemail_error(exc)
+    return jsonify(applied=applied, event_id=data.event_id,
+                   participant={"call_id": person.call_id, "present": person.left_at is None,
+                                "talking": person.talking, "muted": person.muted} if person else None)
+
+
+@bp.get("/conference/rooms/<path:number>")
+def conference_room(number: str):
+    """The room on ``number`` with its PINs in clear text and its settings, read by the platform
+    after a ``conference.room_changed`` event (the events themselves carry no PINs)."""
+    from ...extensions import db
+    from ...services.conference import room
+    from ...services.errors import DomainError
+    from ...services.voicemail import normalize_number
+
+    e164 = normalize_number(number)
+    if e164 is None:
+        return jsonify(error="ValidationFailed", message="number is not a phone number.", field="number"), 422
+    try:
+        return jsonify(room.room_for_platform(db.session, e164))
+    except DomainError as exc:
+        return _voicemail_error(exc)

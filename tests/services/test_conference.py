@@ -103,7 +103,7 @@ def test_weak_typed_pins_are_refused_with_the_voicemail_rules(db_session, pin, r
 def test_typed_pin_must_differ_from_the_other_pin(db_session):
     anna = profile(db_session)
     moderator = rooms.clear_pins(db_session, anna)[PinRole.MODERATOR]
-    with pytest.raises(ValidationFailed, match="must be different"):
+    with pytest.raises(ValidationFailed, match="müssen verschieden sein"):
         rooms.set_pin(db_session, owner(db_session, anna), anna, PinRole.PARTICIPANT, moderator)
 
 
@@ -112,9 +112,9 @@ def test_a_pin_of_another_room_is_refused_and_the_refusals_are_limited(db_sessio
     max_ = max_with_room(db_session)
     taken = rooms.clear_pins(db_session, max_)[PinRole.PARTICIPANT]
     for _ in range(rooms.TAKEN_REFUSALS_PER_HOUR):
-        with pytest.raises(ValidationFailed, match="already in use in another conference room"):
+        with pytest.raises(ValidationFailed, match="bereits in einem anderen Konferenzraum"):
             rooms.set_pin(db_session, owner(db_session, anna), anna, PinRole.MODERATOR, taken)
-    with pytest.raises(ValidationFailed, match="Too many PINs"):
+    with pytest.raises(ValidationFailed, match="Zu viele"):
         rooms.set_pin(db_session, owner(db_session, anna), anna, PinRole.MODERATOR, "583920")
     assert rooms.clear_pins(db_session, max_)[PinRole.PARTICIPANT] == taken
 
@@ -245,20 +245,20 @@ def test_scheduling_invites_everyone_with_an_ics_holding_dial_in_and_participant
 def test_start_in_the_past_overlap_and_bad_addresses_are_refused_with_clear_messages(db_session):
     anna = profile(db_session)
     user = owner(db_session, anna)
-    with pytest.raises(ValidationFailed, match="lies in the past") as past:
+    with pytest.raises(ValidationFailed, match="liegt in der Vergangenheit") as past:
         meetings.schedule(db_session, user, anna, meeting_input(start=future(days=-1)))
     assert past.value.field == "start"
     meetings.schedule(db_session, user, anna, meeting_input())
-    with pytest.raises(ValidationFailed, match="already booked then: „Quartalsplanung“"):
+    with pytest.raises(ValidationFailed, match="bereits belegt: „Quartalsplanung“"):
         meetings.schedule(db_session, user, anna, meeting_input(title="Zweites", start=future(minute=30)))
     meetings.schedule(db_session, user, anna, meeting_input(title="Danach", start=future(hour=15)))  # touches, no overlap
-    with pytest.raises(ValidationFailed, match="Not an e-mail address: kein-at, x@") as bad:
+    with pytest.raises(ValidationFailed, match="Keine E-Mail-Adresse: kein-at, x@") as bad:
         meetings.schedule(db_session, user, anna, meeting_input(start=future(days=11), invitees="a@example.com kein-at x@"))
     assert bad.value.field == "invitees"
-    with pytest.raises(ValidationFailed, match="At most 50"):
+    with pytest.raises(ValidationFailed, match="Höchstens 50"):
         meetings.schedule(db_session, user, anna, meeting_input(
             start=future(days=12), invitees=" ".join(f"p{i}@example.com" for i in range(51))))
-    with pytest.raises(ValidationFailed, match="between 5 minutes and 8 hours"):
+    with pytest.raises(ValidationFailed, match="zwischen 5 Minuten und 8 Stunden"):
         meetings.schedule(db_session, user, anna, meeting_input(start=future(days=13), duration_minutes=481))
 
 
@@ -268,7 +268,7 @@ def test_a_time_that_does_not_exist_in_berlin_is_refused(db_session):
     gap = datetime(year, 3, 31, 2, 30)  # last Sunday of March, 02:00–03:00 does not exist
     while gap.weekday() != 6:
         gap -= timedelta(days=1)
-    with pytest.raises(ValidationFailed, match="does not exist in Berlin"):
+    with pytest.raises(ValidationFailed, match="gibt es in Berlin nicht"):
         meetings.schedule(db_session, owner(db_session, anna), anna, meeting_input(start=gap))
 
 
@@ -293,7 +293,7 @@ def test_a_change_sends_an_update_and_a_cancel_to_removed_invitees_then_cancel(d
     assert str(cal["METHOD"]) == "CANCEL" and event["SEQUENCE"] == 2 and str(event["STATUS"]) == "CANCELLED"
     assert meeting not in meetings.upcoming(db_session, anna)
     assert meeting in meetings.past(db_session, anna).items
-    with pytest.raises(ValidationFailed, match="cancelled"):
+    with pytest.raises(ValidationFailed, match="abgesagt"):
         meetings.cancel(db_session, user, anna, meeting)
 
 

@@ -52,13 +52,14 @@ def _pin_forms(errors: dict | None = None, role: PinRole | None = None, form=Non
     return forms
 
 
-def _room_page(profile, *, status=200, trigger=None, pin_forms=None, partial="partials/conference/_room.html"):
+def _room_page(profile, *, status=200, trigger=None, pin_forms=None, error=None,
+               partial="partials/conference/_room.html"):
     ctx = _ctx(profile)
     pins = rooms.clear_pins(web.session(), profile) if ctx["room"] else {}
     people = live.present(web.session(), profile) if ctx["room"] else []
     return render("conference/index.html", partial, status=status, trigger=trigger, pins=pins,
                   pin_forms=pin_forms or _pin_forms(), role_labels=rooms.ROLE_LABELS, people=people,
-                  poll=live.poll_seconds(people), **ctx)
+                  poll=live.poll_seconds(people), error=error, **ctx)
 
 
 @bp.get(BASE)
@@ -137,7 +138,7 @@ def _live_refused(profile, exc: DomainError):
     if not wants_partial():
         flash(str(exc.message), "error")
         return redirect(url_for("conference.index", profile_id=profile.id, _anchor="conf-live"))
-    response = _room_page(profile, status=exc.status, trigger=_toast(exc.message),
+    response = _room_page(profile, status=exc.status, trigger=_toast(exc.message), error=exc.message,
                           partial="partials/conference/_live.html")
     response.headers["HX-Retarget"] = "#conf-live"
     return response

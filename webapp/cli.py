@@ -74,8 +74,8 @@ def init_app(app: Flask) -> None:
         Without --name, leave makes everyone leave."""
         from .extensions import db
         from .services.conference import live, room
+        from .services.deposits import normalize_number
         from .services.errors import DomainError
-        from .services.voicemail import normalize_number
 
         session = db.session
         profile = room.profile_for_number(session, normalize_number(number) or "")

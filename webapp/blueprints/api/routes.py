@@ -127,7 +127,7 @@ def conference_event():
     try:
         person, applied = live.apply_event(db.session, data)
     except DomainError as exc:
-        return _voicemail_error(exc)
+        return error_response(exc)
     return jsonify(applied=applied, event_id=data.event_id,
                    participant={"call_id": person.call_id, "present": person.left_at is None,
                                 "talking": person.talking, "muted": person.muted} if person else None)
@@ -139,8 +139,8 @@ def conference_room(number: str):
     after a ``conference.room_changed`` event (the events themselves carry no PINs)."""
     from ...extensions import db
     from ...services.conference import room
+    from ...services.deposits import normalize_number
     from ...services.errors import DomainError
-    from ...services.voicemail import normalize_number
 
     e164 = normalize_number(number)
     if e164 is None:
@@ -148,4 +148,4 @@ def conference_room(number: str):
     try:
         return jsonify(room.room_for_platform(db.session, e164))
     except DomainError as exc:
-        return _voicemail_error(exc)
+        return error_response(exc)

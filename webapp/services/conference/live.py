@@ -16,7 +16,6 @@ viewer. Polling is short, slows down while nothing changes and stops when the ro
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,13 +26,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ...models import ConferenceEvent, ConferenceParticipant, UmsProfile, User, utcnow
-from .. import audit, platform
+from .. import audit, deposits, platform
 from ..errors import NotFound, ValidationFailed
-from ..voicemail import normalize_number
+from ..inbox import valid_id
 from . import room as rooms
 
 KINDS = ("joined", "left", "talking", "muted")
-MAX_ID = 2**31 - 1
 
 
 @dataclass
@@ -49,18 +47,11 @@ class EventInput:
     value: bool | None = None  # talking / muted
 
 
-_TOKEN = re.compile(r"[A-Za-z0-9._:@-]{1,100}")
-
-
 def _parse(data: EventInput) -> tuple[datetime, str | None]:
-    if not _TOKEN.fullmatch(data.event_id or ""):
-        raise ValidationFailed(_l("event_id is missing or has characters other than letters, digits and ._:@-."),
-                               field="event_id")
+    deposits.platform_id(data.event_id, "event_id")
     if data.kind not in KINDS:
         raise ValidationFailed(_l("kind must be one of joined, left, talking, muted."), field="kind")
-    if not _TOKEN.fullmatch(data.call_id or ""):
-        raise ValidationFailed(_l("call_id is missing or has characters other than letters, digits and ._:@-."),
-                               field="call_id")
+    deposits.platform_id(data.call_id, "call_id")
     if data.kind in ("talking", "muted") and not isinstance(data.value, bool):
         raise ValidationFailed(_l("value (true or false) is missing."), field="value")
     if data.occurred_at:
@@ -74,18 +65,13 @@ def _parse(data: EventInput) -> tuple[datetime, str | None]:
                                    field="occurred_at")
     else:
         at = utcnow()
-    caller = None
-    if data.caller and data.caller.strip().lower() not in ("", "anonymous", "unknown", "withheld"):
-        caller = normalize_number(data.caller)
-        if caller is None:
-            raise ValidationFailed(_l("caller is not a phone number (leave it empty when withheld)."), field="caller")
-    return at, caller
+    return at, deposits.caller_number(data.caller)
 
 
 def apply_event(session: Session, data: EventInput) -> tuple[ConferenceParticipant | None, bool]:
     """Apply one platform event; returns (participant, applied). A replay returns applied=False."""
     at, caller = _parse(data)
-    number = normalize_number(data.number)
+    number = deposits.normalize_number(data.number)
     profile = rooms.profile_for_number(session, number) if number else None
     if profile is None:
         raise NotFound(_l("No conference room answers on this number."))
@@ -156,7 +142,7 @@ def poll_seconds(participants: list[ConferenceParticipant], now: datetime | None
 
 
 def participant_of(session: Session, profile: UmsProfile, participant_id: int) -> ConferenceParticipant:
-    person = session.get(ConferenceParticipant, participant_id) if 0 < participant_id <= MAX_ID else None
+    person = session.get(ConferenceParticipant, participant_id) if valid_id(participant_id) else None
     if person is None or person.profile_id != profile.id or person.left_at is not None:
         raise NotFound(_l("This participant is no longer in the room."))
     return person

@@ -23,13 +23,13 @@ from sqlalchemy.orm import Session
 from ...models import ConferenceMeeting, PinRole, UmsProfile, User, utcnow
 from .. import audit, mail
 from ..errors import NotFound, ValidationFailed
+from ..inbox import valid_id
 from . import room as rooms
 
 ZONE = "Europe/Berlin"
 MAX_INVITEES = 50
 MAX_MINUTES = 8 * 60
 PAGE_SIZE = 10
-MAX_ID = 2**31 - 1
 
 
 @dataclass
@@ -177,7 +177,7 @@ def _audit(session, user, profile, meeting, action) -> None:
 
 
 def meeting_of(session: Session, profile: UmsProfile, meeting_id: int) -> ConferenceMeeting:
-    meeting = session.get(ConferenceMeeting, meeting_id) if 0 < meeting_id <= MAX_ID else None
+    meeting = session.get(ConferenceMeeting, meeting_id) if valid_id(meeting_id) else None
     if meeting is None or meeting.profile_id != profile.id:
         raise NotFound(_l("This meeting does not exist."))
     return meeting

@@ -152,3 +152,25 @@ def conference_room(number: str):
         return jsonify(room.room_for_platform(db.session, e164))
     except DomainError as exc:
         return error_response(exc)
+
+
+@bp.post("/conference/recordings")
+def conference_recording():
+    """Multipart: audio (file), called, platform_recording_id, started_at (ISO 8601). 201 when
+    stored, 200 when that id was stored before, 409 when the room does not allow recording."""
+    from ...extensions import db
+    from ...services.conference import recordings
+    from ...services.errors import DomainError
+
+    refused = require_form("audio, called, platform_recording_id and started_at")
+    if refused is not None:
+        return refused
+    data = recordings.RecordingInput(
+        called=request.form.get("called", ""), platform_recording_id=request.form.get("platform_recording_id", ""),
+        started_at=request.form.get("started_at"), audio=upload_bytes("audio"))
+    try:
+        recording, created = recordings.deposit(db.session, data)
+    except DomainError as exc:
+        return error_response(exc)
+    return jsonify(id=recording.id, platform_recording_id=recording.platform_recording_id, created=created,
+                   duration_ms=recording.duration_ms), 201 if created else 200

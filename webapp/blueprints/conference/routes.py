@@ -15,7 +15,8 @@ from flask_login import current_user, login_required
 from ... import web
 from ...htmx import redirect, render, wants_partial
 from ...models import PinRole
-from ...services.conference import live, meetings
+from ...services import storage
+from ...services.conference import live, meetings, recordings
 from ...services.conference import room as rooms
 from ...services.errors import DomainError, NotFound, ValidationFailed
 from . import bp
@@ -382,3 +383,75 @@ def simulate(profile_id: int, action: str):
     if not wants_partial():
         return redirect(url_for("conference.simulator", profile_id=profile.id))
     return _simulator_page(profile, trigger=_toast(_l("Done.")))
+
+
+# --- recordings ------------------------------------------------------------------------------
+
+
+def _recordings_page(profile, *, status=200, trigger=None, undo_ids=None):
+    page = request.values.get("page", 1, type=int) or 1
+    recordings.BOX.purge_deleted(web.session(), profile.id)
+    return render("conference/recordings.html", "partials/conference/_recordings.html", status=status,
+                  trigger=trigger, page=recordings.list_recordings(web.session(), profile, page),
+                  undo_ids=undo_ids or [], duration=recordings.duration_text, **_ctx(profile))
+
+
+@bp.get(BASE + "/recordings")
+@login_required
+def recordings_index(profile_id: int):
+    profile = web.profile_for_use(profile_id)
+    return _recordings_page(profile)
+
+
+def _recording_file(profile_id: int, recording_id: int, *, attachment: bool):
+    profile = web.profile_for_use(profile_id)
+    recording = recordings.recording_of(web.session(), profile, recording_id)
+    stamp = meetings.local_text(recording.started_at).replace(".", "-").replace(" ", "_").replace(":", "-")
+    try:
+        response = storage.serve(recording.audio_key, "audio/wav", download_name=f"konferenz_{stamp}.wav",
+                                 as_attachment=attachment, max_age=300)
+    except storage.StorageError as exc:
+        raise NotFound(_l("The audio of this item is missing.")) from exc
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@bp.get(BASE + "/recordings/<int:recording_id>/audio")
+@login_required
+def recording_audio(profile_id: int, recording_id: int):
+    return _recording_file(profile_id, recording_id, attachment=False)
+
+
+@bp.get(BASE + "/recordings/<int:recording_id>/download")
+@login_required
+def recording_download(profile_id: int, recording_id: int):
+    return _recording_file(profile_id, recording_id, attachment=True)
+
+
+@bp.post(BASE + "/recordings/<int:recording_id>/delete")
+@login_required
+def delete_recording(profile_id: int, recording_id: int):
+    profile = web.profile_for_use(profile_id)
+    ids = recordings.delete(web.session(), current_user, profile, [recording_id])
+    if not wants_partial():
+        flash(str(_l("Recording deleted.")), "success")
+        return redirect(url_for("conference.recordings_index", profile_id=profile.id))
+    return _recordings_page(profile, trigger=_toast(_l("Recording deleted.")), undo_ids=ids)
+
+
+@bp.post(BASE + "/recordings/restore")
+@login_required
+def restore_recordings(profile_id: int):
+    profile = web.profile_for_use(profile_id)
+    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit() and len(v) < 11]
+    try:
+        recordings.restore(web.session(), current_user, profile, ids)
+    except ValidationFailed as exc:
+        if not wants_partial():
+            flash(str(exc.message), "error")
+            return redirect(url_for("conference.recordings_index", profile_id=profile.id))
+        return _recordings_page(profile, status=422, trigger=_toast(exc.message))
+    if not wants_partial():
+        flash(str(_l("Recording restored.")), "success")
+        return redirect(url_for("conference.recordings_index", profile_id=profile.id))
+    return _recordings_page(profile, trigger=_toast(_l("Recording restored.")))

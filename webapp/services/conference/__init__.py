@@ -8,4 +8,4 @@
 Functions take the session and acting user explicitly and only flush; the request commits.
 """
 
-from . import live, meetings, room  # noqa: F401
+from . import live, meetings, recordings, room  # noqa: F401

@@ -216,3 +216,31 @@ def test_platform_reads_the_room_with_its_pins(client, db_session):
     assert response.json["participant_pin"] == pins[PinRole.PARTICIPANT]
     assert client.get(f"/api/v1/conference/rooms/{ANNA_CONF}").status_code == 401
     assert ts_client
+
+
+@pytest.mark.parametrize(("path", "data"), [
+    ("/meetings", {"title": "a\x00b", "start": "2099-01-01T10:00", "duration_minutes": "30"}),
+    ("/meetings", {"title": "x", "start": "9999-12-31T23:59", "duration_minutes": "480"}),
+    ("/meetings", {"title": "x", "start": "0001-01-01T00:00", "duration_minutes": "30"}),
+    ("/meetings", {"title": "x", "start": "2026-13-45T99:99", "duration_minutes": "abc"}),
+    ("/meetings", {"title": "x" * 5000, "start": "", "duration_minutes": "99999999999999999999", "invitees": "\x00@x"}),
+    ("/settings", {"max_participants": "\x00", "language": "xx" * 500}),
+    ("/pins/moderator", {"moderator-pin": "１２３４５６", "moderator-pin_confirm": "１２３４５６"}),
+    ("/pins/participant", {"participant-pin": "\x00" * 8, "participant-pin_confirm": "\x00" * 8}),
+    ("/simulator/join", {"name": "\x00" * 200}),
+    ("/simulator/talk", {"participant": "99999999999999999999"}),
+    ("/live/all/unlock", {}),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_bad_input_is_never_a_500(client, anna, path, data):
+    response = client.post(url(anna, path), data=data, headers=HTMX)
+    assert response.status_code < 500, response.text[:500]
+    assert client.get(url(anna, "/meetings?page=%ff")).status_code == 200
+
+
+@pytest.mark.parametrize("body", [[1, 2], {"event_id": "e", "kind": ["joined"], "number": {}, "call_id": None},
+                                  {"event_id": "e9", "kind": "joined", "number": ANNA_CONF, "call_id": "c",
+                                   "occurred_at": "9999-12-31T23:59:59-14:00"},
+                                  {"event_id": "e\x00", "kind": "left", "number": ANNA_CONF, "call_id": "c"}])
+def test_bad_event_bodies_are_never_a_500(client, body):
+    response = signed_post(client, "/api/v1/conference/events", json_body=body)
+    assert response.status_code in (404, 422), response.text[:300]

@@ -57,9 +57,9 @@ def _parse(data: EventInput) -> tuple[datetime, str | None]:
     if data.occurred_at:
         try:
             at = datetime.fromisoformat(str(data.occurred_at).strip().replace("Z", "+00:00"))
+            at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
         except (ValueError, OverflowError) as exc:
             raise ValidationFailed(_l("occurred_at is not an ISO 8601 time."), field="occurred_at") from exc
-        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
         if not utcnow() - timedelta(days=2) <= at <= utcnow() + timedelta(minutes=5):
             raise ValidationFailed(_l("occurred_at is not plausible: more than two days ago or in the future."),
                                    field="occurred_at")
@@ -96,7 +96,7 @@ def apply_event(session: Session, data: EventInput) -> tuple[ConferenceParticipa
     if data.kind == "joined":
         person.joined_at = min(person.joined_at, at)
         person.caller = caller or person.caller
-        person.name = (data.name or "").strip()[:100] or person.name
+        person.name = (data.name or "").replace("\x00", "").strip()[:100] or person.name
         person.is_moderator = bool(data.moderator)
     elif data.kind == "left":
         if person.left_at is None or at > person.left_at:

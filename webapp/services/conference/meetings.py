@@ -30,6 +30,7 @@ ZONE = "Europe/Berlin"
 MAX_INVITEES = 50
 MAX_MINUTES = 8 * 60
 PAGE_SIZE = 10
+MAX_DAYS_AHEAD = 2 * 366
 
 
 @dataclass
@@ -65,9 +66,13 @@ def _start_utc(local: datetime | None) -> datetime:
     if local is None:
         raise ValidationFailed(_l("Please enter the start date and time."), field="start")
     zone = ZoneInfo(ZONE)
-    aware = local.replace(tzinfo=zone, fold=0)
-    start = aware.astimezone(UTC)
-    if start.astimezone(zone).replace(tzinfo=None) != local.replace(second=0, microsecond=0):
+    local = local.replace(second=0, microsecond=0)
+    try:
+        start = local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+        back = start.astimezone(zone).replace(tzinfo=None)
+    except (OverflowError, ValueError) as exc:  # the edge of the calendar (year 1 or 9999)
+        raise ValidationFailed(_l("Please enter the start date and time."), field="start") from exc
+    if back != local:
         raise ValidationFailed(_l("This time does not exist in Berlin (the clocks go forward then). "
                                   "Please choose another time."), field="start")
     return start
@@ -80,9 +85,14 @@ def _validate(session: Session, profile: UmsProfile, data: MeetingInput,
         raise ValidationFailed(_l("Please enter a title."), field="title")
     if len(title) > 200:
         raise ValidationFailed(_l("The title is too long (at most 200 characters)."), field="title")
+    if "\x00" in title or "\x00" in (data.agenda or ""):
+        raise ValidationFailed(_l("The text contains a character that cannot be stored."),
+                               field="title" if "\x00" in title else "agenda")
     start = _start_utc(data.start)
     if start < utcnow():
         raise ValidationFailed(_l("The start lies in the past. Please choose a time from now on."), field="start")
+    if start > utcnow() + timedelta(days=MAX_DAYS_AHEAD):
+        raise ValidationFailed(_l("The start lies too far ahead (at most two years)."), field="start")
     if not isinstance(data.duration_minutes, int) or not 5 <= data.duration_minutes <= MAX_MINUTES:
         raise ValidationFailed(_l("The duration must be between 5 minutes and 8 hours."), field="duration_minutes")
     agenda = (data.agenda or "").strip()

@@ -83,6 +83,8 @@ def test_schedule_change_and_cancel_a_meeting_with_two_invitees(page: Page, anna
     uid = str(invited[0][2]["UID"])
 
     meeting.get_by_role("link", name="Ändern").click()
+    expect(page.get_by_role("heading", name="Termin ändern")).to_be_visible()  # the edit form is in
+    expect(page.get_by_label("Titel")).to_have_value(title)
     page.get_by_label("Beginn (Berliner Zeit)").fill(f"{day.isoformat()}T14:00")
     page.get_by_role("button", name="Speichern und Aktualisierung senden").click()
     expect(page.locator(".toast").last).to_contain_text("2 Aktualisierungen verschickt")
@@ -137,3 +139,18 @@ def test_simulated_callers_join_are_muted_removed_and_leave(page: Page, anna_id)
     expect(live).to_have_attribute("data-poll", "0")
     expect(live).not_to_have_attribute("hx-trigger", re.compile(".+"))
     simulator.close()
+
+
+def test_meeting_times_show_in_the_viewers_time_zone(browser, base_url, anna_id):
+    context = browser.new_context(base_url=base_url, locale="de-DE", timezone_id="America/New_York")
+    page = context.new_page()
+    try:
+        sign_in(page, ANNA)
+        page.goto(f"/profiles/{anna_id}/conference/meetings")
+        when = page.get_by_test_id("upcoming-meeting").filter(has_text="Wochenbesprechung Vertrieb").locator("time")
+        expect(when).to_have_attribute("title", re.compile(r"\(Berlin\)$"))
+        moment = datetime.fromisoformat(when.get_attribute("datetime"))
+        expect(when).to_contain_text(moment.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M"))
+        assert moment.astimezone(BERLIN).strftime("%H:%M") in when.get_attribute("title")
+    finally:
+        context.close()

@@ -182,8 +182,14 @@ def _unused_pin(session: Session, e164: str | None, avoid: str | None = None) ->
 
 def _store_pin(session: Session, user: User, profile: UmsProfile, role: PinRole, pin: str, how: str) -> None:
     row = pins_of(session, profile)[role]
-    row.digest, row.secret, row.changed_at = digest(pin), encrypt(pin), utcnow()
-    session.flush()
+    try:
+        with session.begin_nested():
+            row.digest, row.secret, row.changed_at = digest(pin), encrypt(pin), utcnow()
+            session.flush()
+    except IntegrityError as exc:  # another room took the same PIN at this very moment
+        session.refresh(row)
+        raise ValidationFailed(_l("This PIN is already in use in another conference room. Please choose another one."),
+                               field="pin") from exc
     audit.record(session, user, "conference.pin_changed", customer_id=profile.customer_id,
                  profile_id=profile.id, subject=profile.email, role=role.value, how=how)
     emit_room(session, profile, room_of(session, profile), changed=f"{role.value}_pin")

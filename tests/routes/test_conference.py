@@ -244,3 +244,19 @@ def test_bad_input_is_never_a_500(client, anna, path, data):
 def test_bad_event_bodies_are_never_a_500(client, body):
     response = signed_post(client, "/api/v1/conference/events", json_body=body)
     assert response.status_code in (404, 422), response.text[:300]
+
+
+def test_a_profile_without_a_konferenz_number_says_so_on_every_tab(client, db_session):
+    from webapp.models import Service, User
+    from webapp.services import numbers
+
+    anna = profile(db_session)
+    admin = db_session.scalar(select(User).where(User.email == "admin@muster.example"))
+    numbers.release_number(db_session, admin, anna, Service.CONFERENCE)
+    login(client, "anna.schmidt@muster.example")
+    for tail in ("", "/meetings", "/settings", "/recordings"):
+        page = client.get(url(anna, tail))
+        assert page.status_code == 200, tail
+        assert "Es ist noch keine Konferenz-Rufnummer zugewiesen" in page.text
+    refused = client.post(url(anna, "/meetings"), data=meeting_form(), headers=HTMX)
+    assert refused.status_code == 422 and "Konferenz-Rufnummer" in refused.text

@@ -211,8 +211,8 @@ def _settings_page(profile, form, *, status=200, trigger=None):
 @login_required
 def settings(profile_id: int):
     profile = web.profile_for_use(profile_id)
-    room = rooms.require_room(web.session(), current_user, profile)
-    return _settings_page(profile, _settings_form(room))
+    room = rooms.ensure_room(web.session(), current_user, profile)
+    return _settings_page(profile, _settings_form(room) if room else None)
 
 
 @bp.post(BASE + "/settings")
@@ -235,13 +235,13 @@ def save_settings(profile_id: int):
 # --- meetings --------------------------------------------------------------------------------
 
 
-def _meetings_page(profile, form=None, *, status=200, trigger=None, editing=None):
+def _meetings_page(profile, form=None, *, status=200, trigger=None, editing=None, error=None):
     session = web.session()
     page = request.args.get("page", 1, type=int) or 1
     return render("conference/meetings.html", "partials/conference/_meetings.html", status=status,
                   trigger=trigger, form=form or MeetingForm(formdata=None), editing=editing,
                   upcoming=meetings.upcoming(session, profile), past=meetings.past(session, profile, page),
-                  now=meetings.utcnow(), **_ctx(profile))
+                  now=meetings.utcnow(), error=error, **_ctx(profile))
 
 
 def _meeting_input(form: MeetingForm) -> meetings.MeetingInput:
@@ -262,7 +262,9 @@ def _save_meeting(profile, form: MeetingForm, meeting=None):
                 text = ngettext("Meeting changed; %(num)d update sent.",
                                 "Meeting changed; %(num)d updates sent.", len(saved.invitees))
         except ValidationFailed as exc:
-            target = getattr(form, exc.field or "title", form.title)
+            if exc.field is None:  # about the meeting as a whole, not one field
+                return _meetings_page(profile, form, status=422, editing=meeting, error=exc.message)
+            target = getattr(form, exc.field, form.title)
             target.errors = [*target.errors, str(exc.message)]
         else:
             if not wants_partial():
@@ -317,7 +319,7 @@ def cancel_meeting(profile_id: int, meeting_id: int):
         if not wants_partial():
             flash(str(exc.message), "error")
             return redirect(url_for("conference.meetings_index", profile_id=profile.id))
-        return _meetings_page(profile, status=422, trigger=_toast(exc.message))
+        return _meetings_page(profile, status=422, trigger=_toast(exc.message), error=exc.message)
     text = ngettext("Meeting cancelled; %(num)d cancellation sent.", "Meeting cancelled; %(num)d cancellations sent.",
                     len(meeting.invitees))
     if not wants_partial():

@@ -80,6 +80,8 @@ def _start_utc(local: datetime | None) -> datetime:
 
 def _validate(session: Session, profile: UmsProfile, data: MeetingInput,
               meeting: ConferenceMeeting | None) -> tuple[str, datetime, int, str, list[str]]:
+    if rooms.number_of(session, profile) is None:  # an invitation without a dial-in is no use
+        raise ValidationFailed(_l("No conference number is assigned yet. Your administrator assigns one."))
     title = (data.title or "").strip()
     if not title:
         raise ValidationFailed(_l("Please enter a title."), field="title")

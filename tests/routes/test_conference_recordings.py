@@ -97,3 +97,12 @@ def test_recordings_of_another_profile_are_refused(client, db_session, recording
     assert client.get(f"/profiles/{anna.id}/conference/recordings/{recording.id}/audio").status_code == 403
     assert client.get(f"/profiles/{max_.id}/conference/recordings/{recording.id}/audio").status_code == 404
     assert client.post(f"/profiles/{max_.id}/conference/recordings/{recording.id}/delete").status_code == 404
+
+
+def test_the_demo_recording_is_listed_and_plays(client, db_session):
+    anna = profile(db_session)
+    (demo,) = recordings.list_recordings(db_session, anna).items
+    login(client, "anna.schmidt@muster.example")
+    assert f'id="rec-{demo.id}"' in client.get(f"/profiles/{anna.id}/conference/recordings").text
+    played = client.get(f"/profiles/{anna.id}/conference/recordings/{demo.id}/audio")
+    assert played.status_code == 200 and played.mimetype == "audio/wav" and played.data[:4] == b"RIFF"

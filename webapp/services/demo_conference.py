@@ -1,5 +1,5 @@
-"""Demo content of the Konferenz: Anna Schmidt's room with its PINs and two planned meetings
-(stored without sending invitations: the demo addresses receive no mail)."""
+"""Demo content of the Konferenz: Anna Schmidt's room with its PINs, two planned meetings (stored
+without sending invitations: the demo addresses receive no mail) and one recording."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from ..models import ConferenceMeeting, utcnow
-from .conference import room
+from . import audio, tts
+from .conference import recordings, room
 
 
 def load(session: Session, refs) -> None:
@@ -28,3 +29,8 @@ def load(session: Session, refs) -> None:
             starts_at=(tomorrow + timedelta(days=days)), timezone="Europe/Berlin", duration_minutes=minutes,
             agenda="", invitees=invitees, sequence=0))
     session.flush()
+    room.room_of(session, profile).allow_recording = True
+    text = "Guten Morgen zusammen, willkommen zur Wochenbesprechung. Beginnen wir mit den Zahlen."
+    data = tts.speak(text, "de") if tts.available() else audio.sine(4.0, rate=8000, layout="mono")
+    recordings.deposit_generated(session, room.number_of(session, profile).e164, data=data,
+                                 started_at=utcnow() - timedelta(days=6, hours=2))

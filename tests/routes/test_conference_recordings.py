@@ -106,3 +106,18 @@ def test_the_demo_recording_is_listed_and_plays(client, db_session):
     assert f'id="rec-{demo.id}"' in client.get(f"/profiles/{anna.id}/conference/recordings").text
     played = client.get(f"/profiles/{anna.id}/conference/recordings/{demo.id}/audio")
     assert played.status_code == 200 and played.mimetype == "audio/wav" and played.data[:4] == b"RIFF"
+
+
+def test_deleting_the_profile_removes_room_meetings_and_recording_files(db_session, recording):
+    from webapp.models import ConferenceMeeting, ConferencePin, ConferenceRoom, User
+    from webapp.services import profiles
+
+    anna = profile(db_session)
+    anna_id, key = anna.id, recording.audio_key
+    assert storage.exists(key)
+    admin = db_session.scalar(select(User).where(User.email == "admin@muster.example"))
+    profiles.delete_profile(db_session, admin, anna)
+    db_session.commit()
+    assert not storage.exists(key)
+    for model in (ConferenceRoom, ConferencePin, ConferenceMeeting, ConferenceRecording):
+        assert db_session.scalar(select(func.count()).select_from(model).where(model.profile_id == anna_id)) == 0

@@ -260,3 +260,9 @@ def test_a_profile_without_a_konferenz_number_says_so_on_every_tab(client, db_se
         assert "Es ist noch keine Konferenz-Rufnummer zugewiesen" in page.text
     refused = client.post(url(anna, "/meetings"), data=meeting_form(), headers=HTMX)
     assert refused.status_code == 422 and "Konferenz-Rufnummer" in refused.text
+
+
+def test_signed_out_polling_is_sent_to_the_login(client, db_session):
+    anna = profile(db_session)
+    response = client.get(url(anna, "/live"), headers=HTMX)
+    assert response.status_code == 401 and response.headers["HX-Redirect"].startswith("/login")

@@ -41,3 +41,15 @@ def test_pages_do_not_query_more_with_more_rows(client, db_session, engine):
     few = [statements_for(client, engine, u) for u in urls]
     add_rows(db_session, anna, 40, 100)
     assert [statements_for(client, engine, u) for u in urls] == few
+
+
+def test_long_lists_are_paged(client, db_session):
+    anna = profile(db_session)
+    add_rows(db_session, anna, 50, 0)
+    login(client, "anna.schmidt@muster.example")
+    meetings = client.get(f"/profiles/{anna.id}/conference/meetings")
+    assert "Seite 1 von 3" in meetings.text and "page=2" in meetings.text
+    last = client.get(f"/profiles/{anna.id}/conference/meetings?page=99")
+    assert "Seite 3 von 3" in last.text
+    recs = client.get(f"/profiles/{anna.id}/conference/recordings?page=3")
+    assert "Seite 3 von 3" in recs.text and recs.text.count('data-testid="recording"') == 11

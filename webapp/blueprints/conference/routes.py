@@ -36,11 +36,13 @@ def _toast(text) -> dict:
     return {"toast": str(text)}
 
 
-def _done(profile, endpoint: str, text, partial: str, page: str, **ctx):
+def _answer(profile, endpoint: str, text, page, *, category: str = "success", anchor: str | None = None):
+    """A plain form: the message as a flash and 303 back to ``endpoint``; htmx: ``page()``, which
+    renders the region with the message as a toast."""
     if not wants_partial():
-        flash(str(text), "success")
-        return redirect(url_for(endpoint, profile_id=profile.id))
-    return render(page, partial, trigger=_toast(text), **_ctx(profile), **ctx)
+        flash(str(text), category)
+        return redirect(url_for(endpoint, profile_id=profile.id, _anchor=anchor))
+    return page()
 
 
 # --- room: dial-in, PINs ---------------------------------------------------------------------
@@ -84,10 +86,7 @@ def regenerate_pin(profile_id: int, role: str):
     pin_role = _role(role)
     rooms.regenerate_pin(web.session(), current_user, profile, pin_role)
     text = _l("New %(label)s generated. The old one no longer works.", label=rooms.ROLE_LABELS[pin_role])
-    if not wants_partial():
-        flash(str(text), "success")
-        return redirect(url_for("conference.index", profile_id=profile.id))
-    return _room_page(profile, trigger=_toast(text))
+    return _answer(profile, "conference.index", text, lambda: _room_page(profile, trigger=_toast(text)))
 
 
 @bp.post(BASE + "/pins/<role>")
@@ -104,10 +103,8 @@ def set_pin(profile_id: int, role: str):
             form.pin.errors = [str(exc.message)]
         else:
             text = _l("%(label)s saved.", label=rooms.ROLE_LABELS[pin_role])
-            if not wants_partial():
-                flash(str(text), "success")
-                return redirect(url_for("conference.index", profile_id=profile.id))
-            return _room_page(profile, trigger=_toast(text))
+            return _answer(profile, "conference.index", text,
+                           lambda: _room_page(profile, trigger=_toast(text)))
     if not wants_partial():
         flash(" ".join(str(e) for f in form for e in f.errors), "error")
     return _room_page(profile, status=422, pin_forms=_pin_forms(role=pin_role, form=form))
@@ -129,10 +126,8 @@ def live_list(profile_id: int):
 
 
 def _live_done(profile, text):
-    if not wants_partial():
-        flash(str(text), "success")
-        return redirect(url_for("conference.index", profile_id=profile.id, _anchor="conf-live"))
-    return _room_page(profile, trigger=_toast(text), partial="partials/conference/_live.html")
+    return _answer(profile, "conference.index", text,
+                   lambda: _room_page(profile, trigger=_toast(text), partial="partials/conference/_live.html"), anchor="conf-live")
 
 
 def _live_refused(profile, exc: DomainError):
@@ -226,10 +221,8 @@ def save_settings(profile_id: int):
     rooms.update_settings(web.session(), current_user, profile, rooms.SettingsInput(
         **{name: getattr(form, name).data for name in rooms.SettingsInput.__dataclass_fields__}))
     text = _l("Settings saved and sent to the telephone system.")
-    if not wants_partial():
-        flash(str(text), "success")
-        return redirect(url_for("conference.settings", profile_id=profile.id))
-    return _settings_page(profile, _settings_form(room), trigger=_toast(text))
+    return _answer(profile, "conference.settings", text,
+                   lambda: _settings_page(profile, _settings_form(room), trigger=_toast(text)))
 
 
 # --- meetings --------------------------------------------------------------------------------
@@ -267,10 +260,8 @@ def _save_meeting(profile, form: MeetingForm, meeting=None):
             target = getattr(form, exc.field, form.title)
             target.errors = [*target.errors, str(exc.message)]
         else:
-            if not wants_partial():
-                flash(str(text), "success")
-                return redirect(url_for("conference.meetings_index", profile_id=profile.id))
-            return _meetings_page(profile, trigger=_toast(text))
+            return _answer(profile, "conference.meetings_index", text,
+                           lambda: _meetings_page(profile, trigger=_toast(text)))
     return _meetings_page(profile, form, status=422, editing=meeting)
 
 
@@ -316,16 +307,12 @@ def cancel_meeting(profile_id: int, meeting_id: int):
     try:
         meetings.cancel(web.session(), current_user, profile, meeting)
     except ValidationFailed as exc:
-        if not wants_partial():
-            flash(str(exc.message), "error")
-            return redirect(url_for("conference.meetings_index", profile_id=profile.id))
-        return _meetings_page(profile, status=422, trigger=_toast(exc.message), error=exc.message)
+        return _answer(profile, "conference.meetings_index", exc.message,
+                       lambda exc=exc: _meetings_page(profile, status=422, trigger=_toast(exc.message), error=exc.message), category="error")
     text = ngettext("Meeting cancelled; %(num)d cancellation sent.", "Meeting cancelled; %(num)d cancellations sent.",
                     len(meeting.invitees))
-    if not wants_partial():
-        flash(str(text), "success")
-        return redirect(url_for("conference.meetings_index", profile_id=profile.id))
-    return _meetings_page(profile, trigger=_toast(text))
+    return _answer(profile, "conference.meetings_index", text,
+                   lambda: _meetings_page(profile, trigger=_toast(text)))
 
 
 @bp.get(BASE + "/meetings/<int:meeting_id>/invitation.ics")
@@ -378,10 +365,8 @@ def simulate(profile_id: int, action: str):
         live.simulate(web.session(), profile, action, participant, name=(form.name.data or "").strip() or None,
                       moderator=form.moderator.data)
     except DomainError as exc:
-        if not wants_partial():
-            flash(str(exc.message), "error")
-            return redirect(url_for("conference.simulator", profile_id=profile.id))
-        return _simulator_page(profile, status=exc.status, trigger=_toast(exc.message))
+        return _answer(profile, "conference.simulator", exc.message,
+                       lambda exc=exc: _simulator_page(profile, status=exc.status, trigger=_toast(exc.message)), category="error")
     if not wants_partial():
         return redirect(url_for("conference.simulator", profile_id=profile.id))
     return _simulator_page(profile, trigger=_toast(_l("Done.")))
@@ -435,10 +420,8 @@ def recording_download(profile_id: int, recording_id: int):
 def delete_recording(profile_id: int, recording_id: int):
     profile = web.profile_for_use(profile_id)
     ids = recordings.delete(web.session(), current_user, profile, [recording_id])
-    if not wants_partial():
-        flash(str(_l("Recording deleted.")), "success")
-        return redirect(url_for("conference.recordings_index", profile_id=profile.id))
-    return _recordings_page(profile, trigger=_toast(_l("Recording deleted.")), undo_ids=ids)
+    return _answer(profile, "conference.recordings_index", _l("Recording deleted."),
+                   lambda: _recordings_page(profile, trigger=_toast(_l("Recording deleted.")), undo_ids=ids))
 
 
 @bp.post(BASE + "/recordings/restore")
@@ -449,11 +432,7 @@ def restore_recordings(profile_id: int):
     try:
         recordings.restore(web.session(), current_user, profile, ids)
     except ValidationFailed as exc:
-        if not wants_partial():
-            flash(str(exc.message), "error")
-            return redirect(url_for("conference.recordings_index", profile_id=profile.id))
-        return _recordings_page(profile, status=422, trigger=_toast(exc.message))
-    if not wants_partial():
-        flash(str(_l("Recording restored.")), "success")
-        return redirect(url_for("conference.recordings_index", profile_id=profile.id))
-    return _recordings_page(profile, trigger=_toast(_l("Recording restored.")))
+        return _answer(profile, "conference.recordings_index", exc.message,
+                       lambda exc=exc: _recordings_page(profile, status=422, trigger=_toast(exc.message)), category="error")
+    return _answer(profile, "conference.recordings_index", _l("Recording restored."),
+                   lambda: _recordings_page(profile, trigger=_toast(_l("Recording restored."))))

@@ -123,8 +123,11 @@ def test_simulated_callers_join_are_muted_removed_and_leave(page: Page, anna_id)
     simulator.get_by_label("Name").fill("Lena Fischer")
     simulator.get_by_role("button", name="Jemanden hinzukommen lassen").click()
     expect(rows).to_have_count(2)  # without reloading the room page
+    page.get_by_role("button", name="Stummschalten: Lena Fischer").focus()
     simulator.get_by_role("button", name="Sprechen: Lena Fischer").click()
     expect(rows.filter(has_text="Lena Fischer")).to_contain_text("spricht")
+    # the poll swapped the list; a keyboard user's focus stays on the same button
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Stummschalten: Lena Fischer"
 
     page.get_by_role("button", name="Stummschalten: Lena Fischer").click()
     expect(rows.filter(has_text="Lena Fischer")).to_contain_text("stummgeschaltet")

@@ -266,3 +266,19 @@ def test_signed_out_polling_is_sent_to_the_login(client, db_session):
     anna = profile(db_session)
     response = client.get(url(anna, "/live"), headers=HTMX)
     assert response.status_code == 401 and response.headers["HX-Redirect"].startswith("/login")
+
+
+def test_a_poll_with_nothing_new_is_204_and_a_change_answers_the_list(client, db_session, anna):
+    import html
+    import re
+
+    jan = live.simulate(db_session, anna, "join", name="Jan Weber")
+    first = client.get(url(anna, "/live"), headers=HTMX)
+    poll_url = html.unescape(re.search(r'hx-get="([^"]+v=[^"]+)"', first.text).group(1))
+    unchanged = client.get(poll_url, headers=HTMX)
+    assert unchanged.status_code == 204 and unchanged.data == b""
+    live.simulate(db_session, anna, "talk", jan.id)
+    changed = client.get(poll_url, headers=HTMX)
+    assert changed.status_code == 200 and "spricht" in changed.text
+    live.simulate(db_session, anna, "leave")
+    assert client.get(poll_url, headers=HTMX).status_code == 286

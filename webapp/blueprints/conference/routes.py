@@ -60,9 +60,10 @@ def _room_page(profile, *, status=200, trigger=None, pin_forms=None, error=None,
     ctx = _ctx(profile)
     pins = rooms.clear_pins(web.session(), profile) if ctx["room"] else {}
     people = live.present(web.session(), profile) if ctx["room"] else []
+    poll = live.poll_seconds(people)
     return render("conference/index.html", partial, status=status, trigger=trigger, pins=pins,
                   pin_forms=pin_forms or _pin_forms(), role_labels=rooms.ROLE_LABELS, people=people,
-                  poll=live.poll_seconds(people), error=error, **ctx)
+                  poll=poll, live_tag=live.state_tag(ctx["room"], people, poll), error=error, **ctx)
 
 
 @bp.get(BASE)
@@ -119,6 +120,12 @@ def live_list(profile_id: int):
     profile = web.profile_for_use(profile_id)
     if not wants_partial():
         return redirect(url_for("conference.index", profile_id=profile.id, _anchor="conf-live"))
+    people = live.present(web.session(), profile)
+    poll = live.poll_seconds(people)
+    if poll and request.args.get("v") == live.state_tag(rooms.room_of(web.session(), profile), people, poll):
+        response = make_response("", 204)  # nothing new: htmx keeps the region (and the focus)
+        response.vary.add("HX-Request")
+        return response
     response = _room_page(profile, partial="partials/conference/_live.html")
     if response.status_code == 200 and not live.present(web.session(), profile):
         response.status_code = 286  # htmx: stop polling, the room is empty

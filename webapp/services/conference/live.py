@@ -138,6 +138,16 @@ def poll_seconds(participants: list[ConferenceParticipant], now: datetime | None
     return 15
 
 
+def state_tag(room, participants: list[ConferenceParticipant], poll: int | None) -> str:
+    """A short tag of what the live list shows (and how often it asks): a poll that sends the tag
+    it has gets "nothing new" (204) and the page stays as it is, with the focus where it was."""
+    import hashlib
+
+    parts = [str(bool(room and room.locked)), str(poll)] + [
+        f"{p.id}:{p.updated_at.timestamp()}:{p.talking}:{p.muted}" for p in participants]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
 # --- moderator actions -----------------------------------------------------------------------
 
 

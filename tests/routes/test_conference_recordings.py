@@ -121,3 +121,27 @@ def test_deleting_the_profile_removes_room_meetings_and_recording_files(db_sessi
     assert not storage.exists(key)
     for model in (ConferenceRoom, ConferencePin, ConferenceMeeting, ConferenceRecording):
         assert db_session.scalar(select(func.count()).select_from(model).where(model.profile_id == anna_id)) == 0
+
+
+class TestStoreDown:
+    """A media folder that cannot be written (a file stands where it should be), for real."""
+
+    @pytest.fixture
+    def app_config(self, tmp_path):
+        blocker = tmp_path / "not-a-folder"
+        blocker.write_text("a regular file where the media folder should be")
+        return {"MEDIA_STORAGE": "local", "MEDIA_ROOT": str(blocker / "media")}
+
+    def test_a_deposit_is_a_503_the_platform_retries_and_nothing_is_stored(self, client, db_session):
+        allow(db_session, profile(db_session))
+        db_session.commit()
+        response = post_recording(client, "rec-store-down")
+        assert response.status_code == 503 and response.json["error"] == "StorageUnavailable"
+        assert count(db_session, "rec-store-down") == 0
+
+    def test_playing_a_recording_whose_file_is_gone_is_404_not_500(self, client, db_session):
+        anna = profile(db_session)
+        (demo,) = recordings.list_recordings(db_session, anna).items
+        login(client, "anna.schmidt@muster.example")
+        response = client.get(f"/profiles/{anna.id}/conference/recordings/{demo.id}/audio")
+        assert response.status_code == 404

@@ -48,7 +48,7 @@ def _answer(profile, endpoint: str, text, page, *, category: str = "success", an
 # --- room: dial-in, PINs ---------------------------------------------------------------------
 
 
-def _pin_forms(errors: dict | None = None, role: PinRole | None = None, form=None) -> dict:
+def _pin_forms(role: PinRole | None = None, form=None) -> dict:
     forms = {r: PinForm(formdata=None, prefix=r.value) for r in PinRole}
     if role is not None and form is not None:
         forms[role] = form
@@ -127,7 +127,7 @@ def live_list(profile_id: int):
         response.vary.add("HX-Request")
         return response
     response = _room_page(profile, partial="partials/conference/_live.html")
-    if response.status_code == 200 and not live.present(web.session(), profile):
+    if response.status_code == 200 and not people:
         response.status_code = 286  # htmx: stop polling, the room is empty
     return response
 
@@ -155,11 +155,11 @@ def moderate(profile_id: int, participant_id: int, action: str):
     try:
         if action in ("mute", "unmute"):
             person = live.set_muted(session, current_user, profile, participant_id, action == "mute")
-            text = _l("%(who)s is muted.", who=_who(person)) if action == "mute" else _l(
-                "%(who)s can speak again.", who=_who(person))
+            text = _l("%(who)s is muted.", who=live.display_name(person)) if action == "mute" else _l(
+                "%(who)s can speak again.", who=live.display_name(person))
         elif action == "remove":
             person = live.remove(session, current_user, profile, participant_id)
-            text = _l("%(who)s was removed from the room.", who=_who(person))
+            text = _l("%(who)s was removed from the room.", who=live.display_name(person))
         else:
             raise NotFound(_l("This page does not exist or is no longer there."))
     except DomainError as exc:
@@ -187,12 +187,6 @@ def moderate_all(profile_id: int, action: str):
     except DomainError as exc:
         return _live_refused(profile, exc)
     return _live_done(profile, text)
-
-
-def _who(person) -> str:
-    from ...services.phone import display
-
-    return person.name or (display(person.caller) if person.caller else str(_l("Unbekannt")))
 
 
 # --- settings --------------------------------------------------------------------------------

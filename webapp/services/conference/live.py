@@ -151,6 +151,13 @@ def state_tag(room, participants: list[ConferenceParticipant], poll: int | None)
 # --- moderator actions -----------------------------------------------------------------------
 
 
+def display_name(person: ConferenceParticipant) -> str:
+    """How the page and its messages name a participant: name, else number, else „Unbekannt"."""
+    from ..phone import display
+
+    return person.name or (display(person.caller) if person.caller else str(_l("Unbekannt")))
+
+
 def participant_of(session: Session, profile: UmsProfile, participant_id: int) -> ConferenceParticipant:
     person = session.get(ConferenceParticipant, participant_id) if valid_id(participant_id) else None
     if person is None or person.profile_id != profile.id or person.left_at is not None:

@@ -382,3 +382,18 @@ def test_pin_rows_belong_to_their_room(db_session):
     anna = profile(db_session)
     assert {p.role for p in db_session.scalars(select(ConferencePin).where(ConferencePin.profile_id == anna.id))} \
         == {PinRole.MODERATOR, PinRole.PARTICIPANT}
+
+
+def test_the_simulated_bridge_keeps_lock_and_size_of_the_room(db_session):
+    anna = profile(db_session)
+    user = owner(db_session, anna)
+    rooms.update_settings(db_session, user, anna, settings(max_participants=2))
+    live.simulate(db_session, anna, "join")
+    live.simulate(db_session, anna, "join")
+    with pytest.raises(ValidationFailed, match="voll"):
+        live.simulate(db_session, anna, "join")
+    live.simulate(db_session, anna, "leave")
+    live.set_locked(db_session, user, anna, True)
+    with pytest.raises(ValidationFailed, match="gesperrt"):
+        live.simulate(db_session, anna, "join")
+    assert live.present(db_session, anna) == []

@@ -228,7 +228,13 @@ def simulate(session: Session, profile: UmsProfile, action: str, participant_id:
                                                number=number.e164, call_id=call_id, **extra))[0]
 
     if action == "join":
+        # The simulated bridge keeps the room's rules: a locked or full room takes nobody more.
         count = len(present(session, profile))
+        room = rooms.room_of(session, profile)
+        if room is not None and room.locked:
+            raise ValidationFailed(_l("The room is locked: nobody else can join."))
+        if room is not None and count >= room.max_participants:
+            raise ValidationFailed(_l("The room is full (at most %(num)d participants).", num=room.max_participants))
         caller = f"+49151{secrets.randbelow(10**8):08d}"
         return event("joined", f"sim-{secrets.token_hex(6)}", caller=caller,
                      name=name or SIM_NAMES[count % len(SIM_NAMES)], moderator=moderator)

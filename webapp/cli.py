@@ -7,6 +7,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from . import media_cli
+
+    media_cli.init_app(app)
+
     @app.cli.command("demo")
     def demo_command() -> None:
         """Create the demo data of domain.md §6 (idempotent)."""
@@ -62,3 +66,39 @@ def init_app(app: Flask) -> None:
         db.session.commit()
         click.echo(f"voicemail message {message.id} stored for {message.called_e164} "
                    f"({message.duration_ms / 1000:.1f} s)")
+
+    @app.cli.command("conference-simulate")
+    @click.argument("number")
+    @click.argument("action", type=click.Choice(["join", "talk", "quiet", "leave", "list"]))
+    @click.option("--name", default=None, help="join: the caller's name; talk/quiet/leave: whom (name or call id).")
+    @click.option("--moderator", is_flag=True, help="join: as moderator.")
+    def conference_simulate_command(number, action, name, moderator) -> None:
+        """Make callers join, talk and leave the conference room on NUMBER, as the platform reports it.
+
+        Without --name, leave makes everyone leave."""
+        from .extensions import db
+        from .services.conference import live, room
+        from .services.deposits import normalize_number
+        from .services.errors import DomainError
+
+        session = db.session
+        profile = room.profile_for_number(session, normalize_number(number) or "")
+        if profile is None:
+            raise click.ClickException(f"no conference room answers on {number}")
+        try:
+            person_id = None
+            if action in ("talk", "quiet") or (action == "leave" and name):
+                match = [p for p in live.present(session, profile) if name in (p.name, p.call_id)]
+                if not match:
+                    raise click.ClickException(f"nobody called {name!r} is in the room")
+                person_id = match[0].id
+            if action != "list":
+                live.simulate(session, profile, action, person_id, name=name, moderator=moderator)
+        except DomainError as exc:
+            session.rollback()
+            raise click.ClickException(str(exc.message)) from exc
+        session.commit()
+        for p in live.present(session, profile):
+            flags = [f for f, on in (("moderator", p.is_moderator), ("talking", p.talking), ("muted", p.muted)) if on]
+            click.echo(f"{p.call_id}\t{p.name or ''}\t{p.caller or 'withheld'}\t{' '.join(flags)}")
+        click.echo(f"{len(live.present(session, profile))} in the room")

@@ -2,6 +2,15 @@
 
 from .accounts import RecoveryCode, UserSession
 from .base import Base, utcnow
+from .conference import (  # noqa: F401
+    ConferenceEvent,
+    ConferenceMeeting,
+    ConferenceParticipant,
+    ConferencePin,
+    ConferenceRecording,
+    ConferenceRoom,
+    PinRole,
+)
 from .contracts import Contract, Licence, NumberBlock, PhoneNumber, Site
 from .orders import Cart, CartItem, Order, OrderItem, OrderStatus, Product, ProductKind
 from .org import (

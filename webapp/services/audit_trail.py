@@ -34,6 +34,21 @@ ACTION_LABELS = {
     "voicemail.greeting_activated": _l("Greeting activated"),
     "voicemail.greeting_standard": _l("Standard greeting restored"),
     "voicemail.messages_deleted": _l("Voicemail messages deleted"),
+    "conference.room_created": _l("Conference room set up"),
+    "conference.pin_changed": _l("Conference PIN changed"),
+    "conference.pin_taken": _l("Conference PIN refused (already in use)"),
+    "conference.settings_changed": _l("Conference settings changed"),
+    "conference.meeting_scheduled": _l("Meeting scheduled"),
+    "conference.meeting_changed": _l("Meeting changed"),
+    "conference.meeting_cancelled": _l("Meeting cancelled"),
+    "conference.recordings_deleted": _l("Conference recordings deleted"),
+    "conference.mute": _l("Conference participant muted"),
+    "conference.unmute": _l("Conference participant unmuted"),
+    "conference.mute_all": _l("All conference participants muted"),
+    "conference.unmute_all": _l("All conference participants unmuted"),
+    "conference.remove": _l("Conference participant removed"),
+    "conference.lock": _l("Conference room locked"),
+    "conference.unlock": _l("Conference room unlocked"),
 }
 
 DETAIL_LABELS = {

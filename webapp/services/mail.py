@@ -64,9 +64,12 @@ def build_email(message: MailMessage, sender: str) -> EmailMessage:
     email["Message-ID"] = make_msgid(domain="ums.example")
     email.set_content(message.body_text)
     if message.attachment is not None:
-        maintype, _, subtype = (message.attachment_type or "application/octet-stream").partition("/")
+        # The type may carry parameters, e.g. "text/calendar; method=REQUEST" for an invitation.
+        mime, *params = (message.attachment_type or "application/octet-stream").split(";")
+        maintype, _, subtype = mime.strip().partition("/")
         email.add_attachment(
-            message.attachment, maintype=maintype, subtype=subtype, filename=message.attachment_name
+            message.attachment, maintype=maintype, subtype=subtype, filename=message.attachment_name,
+            params=dict(p.strip().partition("=")[::2] for p in params if "=" in p),
         )
     return email
 

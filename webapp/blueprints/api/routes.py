@@ -5,6 +5,7 @@ from flask import current_app, jsonify, request
 from ...extensions import csrf
 from ...services import platform
 from . import bp
+from .helpers import error_response, require_form, upload_bytes
 
 csrf.exempt(bp)
 
@@ -36,17 +37,6 @@ def ping():
 # --- Anrufbeantworter (voicemail) ------------------------------------------------------------
 
 
-def _voicemail_error(exc):
-    """A refusal as JSON with the field it concerns (messages in English for the platform)."""
-    from flask_babel import force_locale
-
-    with force_locale("en"):
-        body = {"error": type(exc).__name__, "message": str(exc.message)}
-    if getattr(exc, "field", None):
-        body["field"] = exc.field
-    return jsonify(body), exc.status
-
-
 @bp.post("/voicemail/messages")
 def voicemail_deposit():
     """Multipart: audio (file), called, caller (empty when withheld), received_at (ISO 8601),
@@ -55,21 +45,19 @@ def voicemail_deposit():
     from ...services import voicemail
     from ...services.errors import DomainError
 
-    if request.mimetype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        return jsonify(error="UnsupportedMediaType",
-                       message="Send multipart/form-data with audio, called, caller, received_at and "
-                               "platform_message_id."), 415
-    upload = request.files.get("audio")
+    refused = require_form("audio, called, caller, received_at and platform_message_id")
+    if refused:
+        return refused
     data = voicemail.DepositInput(
         called=request.form.get("called", ""), caller=request.form.get("caller"),
         received_at=request.form.get("received_at"),
         platform_message_id=request.form.get("platform_message_id", ""),
-        audio=upload.read() if upload else None,
+        audio=upload_bytes("audio"),
     )
     try:
         message, created = voicemail.deposit(db.session, data)
     except DomainError as exc:
-        return _voicemail_error(exc)
+        return error_response(exc)
     return jsonify(id=message.id, platform_message_id=message.platform_message_id, created=created,
                    duration_ms=message.duration_ms), 201 if created else 200
 
@@ -91,7 +79,7 @@ def voicemail_pin_check():
     try:
         result = voicemail.check_pin(db.session, number, str(values.get("pin", "")))
     except DomainError as exc:
-        return _voicemail_error(exc)
+        return error_response(exc)
     return jsonify(ok=result.ok, reason=result.reason or None, attempts_left=result.attempts_left,
                    locked_until=result.locked_until.isoformat() if result.locked_until else None)
 
@@ -99,13 +87,90 @@ def voicemail_pin_check():
 @bp.get("/voicemail/greetings/<int:greeting_id>/audio")
 def voicemail_greeting_audio(greeting_id: int):
     """The telephony WAV of a greeting named in a ``voicemail.greeting_changed`` event."""
-    from flask import abort, send_file
+    from flask import abort
 
     from ...extensions import db
     from ...models import VoicemailGreeting
     from ...services import storage, voicemail
 
     greeting = db.session.get(VoicemailGreeting, greeting_id) if voicemail.valid_id(greeting_id) else None
-    if greeting is None or greeting.status != "active" or not storage.exists(greeting.audio_key):
+    if greeting is None or greeting.status != "active":
         abort(404)
-    return send_file(storage.path_for(greeting.audio_key), mimetype="audio/wav", conditional=True)
+    try:
+        return storage.serve(greeting.audio_key, "audio/wav")
+    except storage.StorageError:
+        abort(404)
+
+
+# --- Konferenz (conference) ------------------------------------------------------------------
+
+
+@bp.post("/conference/events")
+def conference_event():
+    """JSON: event_id, kind (joined|left|talking|muted), number, call_id, occurred_at (ISO 8601),
+    caller, name, moderator (joined), value (talking/muted). 200 {"applied": true|false}: false
+    when that event_id was applied before (a replay changes nothing)."""
+    from ...extensions import db
+    from ...services.conference import live
+    from ...services.errors import DomainError
+
+    values = request.get_json(silent=True)
+    if not isinstance(values, dict):
+        return jsonify(error="ValidationFailed",
+                       message="Send a JSON object with event_id, kind, number, call_id and occurred_at."), 422
+    value = values.get("value")
+    data = live.EventInput(
+        event_id=str(values.get("event_id") or ""), kind=str(values.get("kind") or ""),
+        number=str(values.get("number") or ""), call_id=str(values.get("call_id") or ""),
+        occurred_at=values.get("occurred_at") if isinstance(values.get("occurred_at"), str) else None,
+        caller=values.get("caller") if isinstance(values.get("caller"), str) else None,
+        name=values.get("name") if isinstance(values.get("name"), str) else None,
+        moderator=values.get("moderator") is True, value=value if isinstance(value, bool) else None,
+    )
+    try:
+        person, applied = live.apply_event(db.session, data)
+    except DomainError as exc:
+        return error_response(exc)
+    return jsonify(applied=applied, event_id=data.event_id,
+                   participant={"call_id": person.call_id, "present": person.left_at is None,
+                                "talking": person.talking, "muted": person.muted} if person else None)
+
+
+@bp.get("/conference/rooms/<path:number>")
+def conference_room(number: str):
+    """The room on ``number`` with its PINs in clear text and its settings, read by the platform
+    after a ``conference.room_changed`` event (the events themselves carry no PINs)."""
+    from ...extensions import db
+    from ...services.conference import room
+    from ...services.deposits import normalize_number
+    from ...services.errors import DomainError
+
+    e164 = normalize_number(number)
+    if e164 is None:
+        return jsonify(error="ValidationFailed", message="number is not a phone number.", field="number"), 422
+    try:
+        return jsonify(room.room_for_platform(db.session, e164))
+    except DomainError as exc:
+        return error_response(exc)
+
+
+@bp.post("/conference/recordings")
+def conference_recording():
+    """Multipart: audio (file), called, platform_recording_id, started_at (ISO 8601). 201 when
+    stored, 200 when that id was stored before, 409 when the room does not allow recording."""
+    from ...extensions import db
+    from ...services.conference import recordings
+    from ...services.errors import DomainError
+
+    refused = require_form("audio, called, platform_recording_id and started_at")
+    if refused is not None:
+        return refused
+    data = recordings.RecordingInput(
+        called=request.form.get("called", ""), platform_recording_id=request.form.get("platform_recording_id", ""),
+        started_at=request.form.get("started_at"), audio=upload_bytes("audio"))
+    try:
+        recording, created = recordings.deposit(db.session, data)
+    except DomainError as exc:
+        return error_response(exc)
+    return jsonify(id=recording.id, platform_recording_id=recording.platform_recording_id, created=created,
+                   duration_ms=recording.duration_ms), 201 if created else 200

@@ -70,3 +70,10 @@ def test_storage_error_is_never_a_500_when_playing(client, db_session):
     response = as_anna.get(f"/profiles/{profile.id}/voicemail/messages/{message.id}/download")
     assert response.status_code in {404, 503}  # the demo file is missing, or the store is away
     assert "Traceback" not in response.text
+
+
+def test_readiness_names_the_store(client):
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json["checks"]["storage"].startswith("error") and response.json["checks"]["database"] == "ok"
+    assert client.get("/healthz").status_code == 200

@@ -6,6 +6,7 @@ in one bucket); the multi-node test hands its endpoint to the portal processes i
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 
@@ -37,11 +38,15 @@ class S3Server:
     def stop(self) -> None:
         self.server.stop()
 
-    def client(self):
+    @functools.cached_property
+    def _client(self):
         import boto3
 
         return boto3.client("s3", endpoint_url=self.endpoint, region_name="eu-central-1",
                             aws_access_key_id="test", aws_secret_access_key="test")
+
+    def client(self):
+        return self._client
 
     def config(self, prefix: str) -> dict:
         return {"MEDIA_STORAGE": "s3", "MEDIA_S3_BUCKET": BUCKET, "MEDIA_S3_PREFIX": prefix,

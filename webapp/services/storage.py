@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 import hashlib
 import io
 import logging
@@ -238,6 +239,20 @@ class _S3Reader(io.RawIOBase):
         super().close()
 
 
+@functools.lru_cache(maxsize=16)
+def _s3_client(endpoint_url: str | None, region: str | None, timeout: float):
+    """One client per endpoint and process (boto3 clients are thread-safe and slow to make)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3", endpoint_url=endpoint_url, region_name=region,
+        config=Config(connect_timeout=timeout, read_timeout=max(timeout, 30.0),
+                      retries={"max_attempts": 2, "mode": "standard"},
+                      s3={"addressing_style": "path"}),
+    )
+
+
 class S3Backend:
     """Objects in one bucket below a prefix. A PUT is atomic (readers see all or nothing)."""
 
@@ -245,17 +260,9 @@ class S3Backend:
 
     def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None,
                  region: str | None = None, timeout: float = 5.0):
-        import boto3
-        from botocore.config import Config
-
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        self.client = boto3.client(
-            "s3", endpoint_url=endpoint_url or None, region_name=region or None,
-            config=Config(connect_timeout=timeout, read_timeout=max(timeout, 30.0),
-                          retries={"max_attempts": 2, "mode": "standard"},
-                          s3={"addressing_style": "path"}),
-        )
+        self.client = _s3_client(endpoint_url or None, region or None, timeout)
 
     def _k(self, key: str) -> str:
         return self.prefix + key

@@ -107,7 +107,7 @@ class LocalBackend:
             raise StorageError(f"key outside media root: {key!r}")
         return path
 
-    def put(self, key: str, data: bytes | IO[bytes]) -> None:
+    def put(self, key: str, data: bytes | IO[bytes], metadata: dict[str, str] | None = None) -> None:
         path = self.path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -519,6 +519,74 @@ def _end_staged(session: Session, transaction) -> None:
         leftover = session.info.pop(_STAGED, [])
         if leftover:  # closed without commit
             _discard(leftover)
+
+
+# --- copying between stores ------------------------------------------------------------------
+
+
+def _sha256(stream: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    while chunk := stream.read(CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def checksum(store: LocalBackend | S3Backend, key: str, *, trust_metadata: bool = True) -> str | None:
+    """SHA-256 of ``key`` in ``store`` (None when missing); on S3 the one recorded at upload when
+    ``trust_metadata``, else computed from the bytes."""
+    if isinstance(store, S3Backend) and trust_metadata:
+        try:
+            recorded = store.metadata(key).get("Metadata", {}).get("sha256")
+        except StorageError:
+            return None
+        if recorded:
+            return recorded
+    try:
+        with store.open(key) as stream:
+            return _sha256(stream)
+    except StorageError:
+        return None
+
+
+@dataclass
+class CopyResult:
+    copied: int = 0
+    present: int = 0
+    failed: list[str] | None = None
+
+
+def copy_all(source: LocalBackend | S3Backend, target: LocalBackend | S3Backend, *, verify_only: bool = False,
+             progress=None) -> CopyResult:
+    """Copy every file of ``source`` to ``target`` and verify it by reading it back; files the
+    target already holds with the same SHA-256 are left alone, so an interrupted run resumes.
+    Temporaries of unfinished writes are not copied. ``verify_only`` copies nothing and lists
+    what is missing or differs."""
+    result = CopyResult(failed=[])
+    for entry in source.list():
+        name = entry.key.rsplit("/", 1)[-1]
+        if entry.key.startswith(STAGING + "/") or name.startswith("."):
+            continue
+        with source.open(entry.key) as stream:
+            want = _sha256(stream)
+        if checksum(target, entry.key) == want:
+            result.present += 1
+            continue
+        if verify_only:
+            result.failed.append(entry.key)
+            continue
+        try:
+            with source.open(entry.key) as stream:
+                target.put(entry.key, stream, metadata={"sha256": want})
+            ok = checksum(target, entry.key, trust_metadata=False) == want
+        except StorageUnavailable:
+            ok = False
+        if ok:
+            result.copied += 1
+        else:
+            result.failed.append(entry.key)
+        if progress:
+            progress(entry.key, ok)
+    return result
 
 
 # --- sweep --------------------------------------------------------------------------------------

@@ -31,6 +31,9 @@ class S3Server:
         self.endpoint = f"http://127.0.0.1:{self.port}"
 
     def start(self) -> S3Server:
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
         self.server.start()
         self.client().create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
         return self

@@ -46,6 +46,7 @@ def from_environment() -> dict:
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'ums.db'}",
         "REDIS_URL": env.get("REDIS_URL"),
         "HUEY_SQLITE_PATH": env.get("HUEY_SQLITE_PATH") or str(INSTANCE / "huey.db"),
+        "HUEY_NAME": env.get("HUEY_NAME", "ums"),
         "SMTP_HOST": env.get("SMTP_HOST"),
         "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
         "SMTP_USER": env.get("SMTP_USER"),

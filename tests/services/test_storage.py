@@ -104,6 +104,7 @@ def test_sweep_removes_orphans_and_stale_temporaries_and_keeps_what_rows_use(db_
     derived = used.audio_key.rsplit(".", 1)[0] + ".mp3"  # a cached MP3 copy of a stored message
     storage.save(derived, b"mp3")
     orphan = storage.save(storage.new_key("voicemail/1/messages", ".wav"), b"left behind")
+    unmanaged = storage.save(storage.new_key("elsewhere/1", ".pdf"), b"kept by an area the sweep does not know")
     # an interrupted request: staged, never committed (the process died before its rollback ran)
     stale = storage.staging_key(storage.new_key("voicemail/1/messages", ".wav"))
     storage.backend().put(stale, b"half")
@@ -118,6 +119,7 @@ def test_sweep_removes_orphans_and_stale_temporaries_and_keeps_what_rows_use(db_
     result = storage.sweep(db_session, now=LATER)
     assert (result.orphans, result.temporaries, result.completed) == (1, 1, 1)
     assert not storage.exists(orphan)
+    assert storage.exists(unmanaged)  # only prefixes of areas whose rows name every file are swept
     assert storage.exists(used.audio_key) and storage.exists(derived)
     assert storage.read(committed_key) == b"greeting"
     assert staged_leftovers() == []
@@ -135,3 +137,16 @@ def test_the_selected_store_is_the_one_in_use(app):
     from tests.s3server import s3_selected
 
     assert storage.backend().name == ("s3" if s3_selected() else "local")
+
+
+def test_the_consumers_sweep_every_hour(app):
+    from webapp.services import media_jobs
+
+    task = media_jobs.sweep_media
+    periodic = task.task_class()
+    assert periodic.validate_datetime(datetime(2026, 12, 6, 3, 17))
+    assert not periodic.validate_datetime(datetime(2026, 12, 6, 3, 18))
+    orphan = storage.save(storage.new_key("voicemail/1/messages", ".wav"), b"left behind")
+    app.config["MEDIA_SWEEP_GRACE_MINUTES"] = 0
+    assert task.call_local() == {"orphans": 1, "temporaries": 0, "completed": 0}
+    assert not storage.exists(orphan)

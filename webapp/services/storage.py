@@ -330,8 +330,11 @@ class S3Backend:
 
     def list(self, prefix: str = "") -> Iterator[Entry]:
         paginator = self.client.get_paginator("list_objects_v2")
-        pages = self._call("list", lambda: iter(paginator.paginate(Bucket=self.bucket, Prefix=self._k(prefix))))
-        for page in pages:
+        pages = iter(paginator.paginate(Bucket=self.bucket, Prefix=self._k(prefix)))
+        while True:
+            page = self._call("list", next, pages, None)
+            if page is None:
+                return
             for obj in page.get("Contents", []):
                 yield Entry(obj["Key"][len(self.prefix):], obj["Size"], obj["LastModified"])
 
@@ -593,6 +596,10 @@ def copy_all(source: LocalBackend | S3Backend, target: LocalBackend | S3Backend,
 
 # Functions returning keys rows refer to, beyond the ``*_key`` columns found automatically.
 REFERENCE_SOURCES: list = []
+# Top-level key prefixes whose unreferenced files the sweep removes. An area adds its prefix once
+# every key it stores is in a ``…_key`` column (or named by a REFERENCE_SOURCES function), so a
+# file kept some other way is never taken for an orphan.
+SWEPT_PREFIXES: set[str] = {"voicemail"}
 
 
 def referenced_keys(session: Session) -> set[str]:
@@ -630,8 +637,8 @@ def sweep(session: Session, grace: timedelta | None = None, now: datetime | None
     ``<stem>.wav``) live as long as their source. A temporary whose row did commit (the process
     died between commit and move) is moved into place instead."""
     if grace is None:
-        grace = timedelta(minutes=int(current_app.config.get("MEDIA_SWEEP_GRACE_MINUTES") or 60)) \
-            if has_app_context() else timedelta(hours=1)
+        minutes = current_app.config.get("MEDIA_SWEEP_GRACE_MINUTES") if has_app_context() else None
+        grace = timedelta(minutes=60 if minutes is None else int(minutes))
     cutoff = (now or datetime.now(UTC)) - grace
     store = backend()
     entries = list(store.list())  # before the rows: a file stored meanwhile is newer than the cutoff
@@ -652,7 +659,8 @@ def sweep(session: Session, grace: timedelta | None = None, now: datetime | None
         elif entry.key.rsplit("/", 1)[-1].startswith(".") and entry.key.endswith(".part"):
             store.delete(entry.key)  # a local write cut off before its rename
             result.temporaries += 1
-        elif entry.key not in referenced and _stem(entry.key) not in stems:
+        elif (entry.key.split("/", 1)[0] in SWEPT_PREFIXES and entry.key not in referenced
+              and _stem(entry.key) not in stems):
             store.delete(entry.key)
             result.orphans += 1
     log.info("media sweep: %s orphans, %s temporaries removed, %s moved into place",

@@ -20,8 +20,12 @@ def sweep_command(grace_minutes: int | None) -> None:
     from .services import storage
 
     grace = timedelta(minutes=grace_minutes) if grace_minutes is not None else None
-    result = storage.sweep(db.session, grace)
-    db.session.rollback()
+    try:
+        result = storage.sweep(db.session, grace)
+    except storage.StorageUnavailable as exc:
+        raise click.ClickException(f"the media store does not answer: {exc.__cause__ or exc}") from exc
+    finally:
+        db.session.rollback()
     click.echo(f"removed {result.orphans} files no row refers to and {result.temporaries} stale temporaries; "
                f"moved {result.completed} committed files into place")
 

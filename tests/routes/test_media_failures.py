@@ -77,3 +77,10 @@ def test_readiness_names_the_store(client):
     assert response.status_code == 503
     assert response.json["checks"]["storage"].startswith("error") and response.json["checks"]["database"] == "ok"
     assert client.get("/healthz").status_code == 200
+
+
+def test_sweep_command_says_when_the_store_is_away(runner, app_config):
+    result = runner.invoke(args=["media", "sweep"])
+    assert result.exit_code == 1
+    assert "the media store does not answer" in result.output
+    assert ("Not a directory" if app_config["MEDIA_STORAGE"] == "local" else "Could not connect") in result.output

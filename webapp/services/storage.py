@@ -641,6 +641,10 @@ def sweep(session: Session, grace: timedelta | None = None, now: datetime | None
         grace = timedelta(minutes=60 if minutes is None else int(minutes))
     cutoff = (now or datetime.now(UTC)) - grace
     store = backend()
+    try:
+        store.check()  # a folder that is not there (or not writable) is an error, not "nothing to sweep"
+    except OSError as exc:
+        raise _unwritable() from exc
     entries = list(store.list())  # before the rows: a file stored meanwhile is newer than the cutoff
     referenced = referenced_keys(session)
     stems = {_stem(k) for k in referenced}

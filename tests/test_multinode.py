@@ -110,6 +110,12 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
         self.engine.dispose()
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL)
+        leftovers = list(client.scan_iter(f"*{self.env['HUEY_NAME']}*"))  # this run's queue keys
+        if leftovers:
+            client.delete(*leftovers)
         self.smtp.stop()
         self.s3.stop()
         drop_database(self.db_url)

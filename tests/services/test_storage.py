@@ -114,10 +114,11 @@ def test_sweep_removes_orphans_and_stale_temporaries_and_keeps_what_rows_use(db_
     used.playback_key = committed_key
     db_session.flush()
 
-    fresh = storage.sweep(db_session)  # within the grace period nothing goes
-    assert (fresh.orphans, fresh.temporaries, fresh.completed) == (0, 0, 0)
+    fresh = storage.sweep(db_session)  # within the grace period nothing goes; the committed move is finished
+    assert (fresh.orphans, fresh.temporaries, fresh.completed) == (0, 0, 1)
+    assert storage.exists(orphan) and len(staged_leftovers()) == 1
     result = storage.sweep(db_session, now=LATER)
-    assert (result.orphans, result.temporaries, result.completed) == (1, 1, 1)
+    assert (result.orphans, result.temporaries, result.completed) == (1, 1, 0)
     assert not storage.exists(orphan)
     assert storage.exists(unmanaged)  # only prefixes of areas whose rows name every file are swept
     assert storage.exists(used.audio_key) and storage.exists(derived)

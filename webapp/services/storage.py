@@ -632,10 +632,11 @@ class SweepResult:
 
 
 def sweep(session: Session, grace: timedelta | None = None, now: datetime | None = None) -> SweepResult:
-    """Remove files no row refers to and temporaries left by interrupted writes, once older than
-    ``grace`` (``MEDIA_SWEEP_GRACE_MINUTES``, default 60). Derived files (``<stem>.mp3`` next to
-    ``<stem>.wav``) live as long as their source. A temporary whose row did commit (the process
-    died between commit and move) is moved into place instead."""
+    """Remove files no row refers to (below ``SWEPT_PREFIXES``) and temporaries left by
+    interrupted writes, once older than ``grace`` (``MEDIA_SWEEP_GRACE_MINUTES``, default 60).
+    Derived files (``<stem>.mp3`` next to ``<stem>.wav``) live as long as their source. A
+    temporary whose row did commit (the process died between commit and move) is moved into
+    place instead, whatever its age."""
     if grace is None:
         minutes = current_app.config.get("MEDIA_SWEEP_GRACE_MINUTES") if has_app_context() else None
         grace = timedelta(minutes=60 if minutes is None else int(minutes))
@@ -650,16 +651,19 @@ def sweep(session: Session, grace: timedelta | None = None, now: datetime | None
     stems = {_stem(k) for k in referenced}
     result = SweepResult()
     for entry in entries:
-        if entry.modified > cutoff:
-            continue
-        if entry.key.startswith(STAGING + "/"):
-            final = final_key_of(entry.key)
-            if final and final in referenced and not store.exists(final):
+        staged = entry.key.startswith(STAGING + "/")
+        final = final_key_of(entry.key) if staged else None
+        if final and final in referenced and not store.exists(final):
+            # its row committed but the move did not happen: finish it now, whatever its age
+            with contextlib.suppress(StorageError, FileNotFoundError):  # the request's own move won
                 store.move(entry.key, final)
                 result.completed += 1
-            else:
-                store.delete(entry.key)
-                result.temporaries += 1
+            continue
+        if entry.modified > cutoff:
+            continue
+        if staged:
+            store.delete(entry.key)
+            result.temporaries += 1
         elif entry.key.rsplit("/", 1)[-1].startswith(".") and entry.key.endswith(".part"):
             store.delete(entry.key)  # a local write cut off before its rename
             result.temporaries += 1

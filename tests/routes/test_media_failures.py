@@ -17,9 +17,43 @@ from webapp.models import GreetingKind, MailMessage, VoicemailMessage
 from webapp.services import voicemail as vm
 
 
-@pytest.fixture(params=["disk", "s3-unreachable"])
+def _mount_tmpfs(folder, options: str) -> bool:
+    """A tiny tmpfs of our own (needs root with CAP_SYS_ADMIN, as in CI); False where not allowed."""
+    import subprocess
+
+    folder.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True)
+    return done.returncode == 0
+
+
+def _fill(folder) -> None:
+    import errno
+    import os
+
+    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC  # the disk is full for real
+    finally:
+        os.close(fd)
+
+
+@pytest.fixture(params=["full", "read-only", "not-a-folder", "s3-unreachable"])
 def app_config(request, tmp_path):
-    if request.param == "disk":
+    import subprocess
+
+    if request.param in {"full", "read-only"}:
+        disk = tmp_path / "disk"
+        if not _mount_tmpfs(disk, "size=64k" if request.param == "full" else "ro,size=64k"):
+            pytest.skip("mounting a tmpfs is not allowed here")
+        request.addfinalizer(lambda: subprocess.run(["umount", "-l", str(disk)], check=False))
+        if request.param == "full":
+            (disk / "media").mkdir()
+            _fill(disk)
+        return {"MEDIA_STORAGE": "local", "MEDIA_ROOT": str(disk / "media")}
+    if request.param == "not-a-folder":
         blocker = tmp_path / "not-a-folder"
         blocker.write_text("a regular file where the media folder should be")
         return {"MEDIA_STORAGE": "local", "MEDIA_ROOT": str(blocker / "media")}
@@ -83,4 +117,5 @@ def test_sweep_command_says_when_the_store_is_away(runner, app_config):
     result = runner.invoke(args=["media", "sweep"])
     assert result.exit_code == 1
     assert "the media store does not answer" in result.output
-    assert ("Not a directory" if app_config["MEDIA_STORAGE"] == "local" else "Could not connect") in result.output
+    assert any(reason in result.output for reason in (
+        "No space left on device", "Read-only file system", "Not a directory", "Could not connect"))

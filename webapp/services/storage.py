@@ -182,8 +182,10 @@ class LocalBackend:
         """Raise unless the folder is there and writable (for /readyz)."""
         self.root.mkdir(parents=True, exist_ok=True)
         probe = self.root / f".ready-{secrets.token_hex(4)}"
-        probe.write_bytes(b"")
-        probe.unlink()
+        try:
+            probe.write_bytes(b"1")  # a byte, not an empty file: a full disk refuses it
+        finally:
+            probe.unlink(missing_ok=True)
 
     def serve(self, key: str, mimetype: str, **kwargs: Any):
         from flask import send_file

@@ -6,6 +6,7 @@ in one bucket); the multi-node test hands its endpoint to the portal processes i
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import socket
@@ -35,7 +36,10 @@ class S3Server:
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
         self.server.start()
-        self.client().create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+        client = self.client()
+        # moto keeps its buckets per process, so a second server may find it there
+        with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
+            client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
         return self
 
     def stop(self) -> None:

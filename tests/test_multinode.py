@@ -55,10 +55,10 @@ def _wait(predicate, timeout: float, what: str):
 
 
 class Cluster:
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, s3: S3Server):
         self.tmp = tmp
         self.processes: dict[str, subprocess.Popen] = {}
-        self.s3 = S3Server().start()
+        self.s3 = s3
         self.smtp, self.mails = start_server()
         self.prefix = f"multi-{uuid.uuid4().hex[:8]}"
         self.db_url = prepared_database(tmp, "multinode")
@@ -117,7 +117,6 @@ class Cluster:
         if leftovers:
             client.delete(*leftovers)
         self.smtp.stop()
-        self.s3.stop()
         drop_database(self.db_url)
 
     def objects(self) -> set[str]:
@@ -147,12 +146,12 @@ def _get_ok(requests, url: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def cluster(tmp_path_factory, request):
     if not TEST_DATABASE_URL:
         pytest.skip("needs TEST_DATABASE_URL (PostgreSQL)")
     if not _redis_up():
         pytest.skip(f"needs Redis at {REDIS_URL}")
-    cluster = Cluster(tmp_path_factory.mktemp("multinode"))
+    cluster = Cluster(tmp_path_factory.mktemp("multinode"), request.getfixturevalue("s3_server"))
     try:
         cluster.start()
         yield cluster
@@ -266,11 +265,15 @@ def test_many_nodes_share_media_mail_and_deposits(cluster):
     with cluster.engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(VoicemailMessage)
                            .where(VoicemailMessage.platform_message_id == "multi-killed")) == 0
-        rows = conn.execute(select(VoicemailMessage.id, VoicemailMessage.audio_key)).all()
+        rows = conn.execute(select(VoicemailMessage.id, VoicemailMessage.audio_key)
+                            .where(VoicemailMessage.profile_id == profile_id)).all()
         greeting_keys = set(conn.scalars(select(VoicemailGreeting.audio_key)))
+    for message_id, _key in rows:  # every stored message plays (a move cut off by the kill is finished)
+        download = browser.get(f"{node_b}/profiles/{profile_id}/voicemail/messages/{message_id}/download")
+        assert download.status_code == 200 and download.content[:4] == b"RIFF", message_id
     objects = cluster.objects()
     visible = {k for k in objects if not k.startswith(".staging/")}
-    assert {key for _id, key in rows} <= visible  # every stored message has its audio
+    assert {key for _id, key in rows} <= visible
     referenced_stems = {k.rsplit(".", 1)[0] for k in {key for _id, key in rows} | greeting_keys}
     assert {k for k in visible if k.rsplit(".", 1)[0] not in referenced_stems} == set()  # no file without a row
 

@@ -151,3 +151,22 @@ def test_the_consumers_sweep_every_hour(app):
     app.config["MEDIA_SWEEP_GRACE_MINUTES"] = 0
     assert task.call_local() == {"orphans": 1, "temporaries": 0, "completed": 0}
     assert not storage.exists(orphan)
+
+
+def test_a_reader_finishes_the_move_a_dead_process_left_undone(app, db_session):
+    # the process committed the row and died before moving the file into place
+    key = storage.new_key("voicemail/1/messages", ".wav")
+    storage.backend().put(storage.staging_key(key), tone("wav", 0.5))
+    assert storage.exists(key)  # the reader sees the committed row: the move is finished for it
+    assert staged_leftovers() == []
+    with storage.open(key) as stream, wave.open(stream, "rb") as wav:
+        assert wav.getnframes() > 0
+
+
+def test_a_reader_leaves_a_temporary_of_this_process_alone(db_session):
+    key = storage.stage(db_session, storage.new_key("voicemail/1/messages", ".wav"), b"not yet")
+    assert not storage.exists(key)  # staged in a transaction still open: not the reader's to finish
+    with pytest.raises(storage.StorageError):
+        storage.read(key)
+    db_session.rollback()
+    assert staged_leftovers() == []

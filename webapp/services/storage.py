@@ -166,6 +166,14 @@ class LocalBackend:
     def list(self, prefix: str = "") -> Iterator[Entry]:
         base = self.root.resolve()
         start = self.path(prefix) if prefix else base
+        if prefix and not prefix.endswith("/") and not start.is_dir():  # a prefix of file names
+            if start.parent.is_dir():
+                for child in start.parent.iterdir():
+                    if child.name.startswith(start.name) and child.is_file():
+                        stat = child.stat()
+                        yield Entry(child.relative_to(base).as_posix(), stat.st_size,
+                                    datetime.fromtimestamp(stat.st_mtime, UTC))
+            return
         if not start.is_dir():
             return
         for dirpath, _dirs, files in os.walk(start):
@@ -410,18 +418,45 @@ def exists(key: str | None) -> bool:
     if not key:
         return False
     try:
-        return backend().exists(check_key(key))
+        store = backend()
+        return store.exists(check_key(key)) or _recover(store, key)
     except StorageError:
         return False
 
 
+def _recovering(fn):
+    """Run ``fn(store, key)``; when the file is missing, finish an interrupted move and retry."""
+
+    def run(key: str, *args, **kwargs):
+        store = backend()
+        check_key(key)
+        try:
+            return fn(store, key, *args, **kwargs)
+        except StorageError:
+            if not _recover(store, key):
+                raise
+            return fn(store, key, *args, **kwargs)
+
+    return run
+
+
+@_recovering
+def _read(store, key: str) -> bytes:
+    return store.read(key)
+
+
+@_recovering
+def _open(store, key: str) -> IO[bytes]:
+    return store.open(key)
+
+
 def read(key: str) -> bytes:
-    return backend().read(check_key(key))
+    return _read(key)
 
 
 def open(key: str) -> IO[bytes]:  # noqa: A001 - the storage's own open
     """A readable (and seekable) stream of ``key``; close it after use."""
-    return backend().open(check_key(key))
+    return _open(key)
 
 
 def delete(key: str | None) -> None:
@@ -446,8 +481,13 @@ def serve(key: str, mimetype: str, *, download_name: str | None = None, as_attac
     """A response with the file of ``key`` that honours HTTP Range and conditional requests, for
     either backend. The route checks the caller's authorisation before calling this. Raises
     ``StorageError`` when the file is missing."""
-    return backend().serve(check_key(key), mimetype, download_name=download_name,
-                           as_attachment=as_attachment, conditional=conditional, max_age=max_age)
+    return _serve(key, mimetype, download_name=download_name, as_attachment=as_attachment,
+                  conditional=conditional, max_age=max_age)
+
+
+@_recovering
+def _serve(store, key: str, mimetype: str, **kwargs):
+    return store.serve(key, mimetype, **kwargs)
 
 
 # --- atomic writes tied to a transaction -------------------------------------------------------
@@ -464,6 +504,23 @@ def final_key_of(staged: str) -> str | None:
     return match.group(1) if match else None
 
 
+# Temporaries this process staged whose transaction has not ended: never taken for leftovers.
+_PENDING: set[str] = set()
+
+
+def _recover(store, key: str) -> bool:
+    """A reader found a row whose file is missing: when its process died (or the store failed)
+    between the row's commit and the move, the file is still under its temporary name. The row is
+    committed (the reader sees it), so finishing the move is what that process would have done."""
+    for entry in store.list(f"{STAGING}/{key}."):
+        if final_key_of(entry.key) == key and entry.key not in _PENDING:
+            with contextlib.suppress(StorageError, FileNotFoundError):  # another reader won
+                store.move(entry.key, key)
+                log.warning("media storage: finished the interrupted move of %s", key)
+            return store.exists(key)
+    return False
+
+
 def stage(session: Session, key: str, data: bytes | IO[bytes]) -> str:
     """Write ``data`` for ``key`` under a temporary name now and move it to ``key`` once
     ``session`` commits; a rollback (of the transaction or savepoint it was staged in) removes
@@ -472,6 +529,7 @@ def stage(session: Session, key: str, data: bytes | IO[bytes]) -> str:
     temp = staging_key(key)
     store = backend()
     store.put(temp, data)
+    _PENDING.add(temp)
     transaction = session.get_nested_transaction() or session.get_transaction() or session.begin()
     session.info.setdefault(_STAGED, []).append((temp, key, transaction, store))
     return key
@@ -479,6 +537,7 @@ def stage(session: Session, key: str, data: bytes | IO[bytes]) -> str:
 
 def _discard(entries) -> None:
     for temp, _key, _txn, store in entries:
+        _PENDING.discard(temp)
         try:
             store.delete(temp)
         except Exception:  # the sweep removes what is left
@@ -492,6 +551,7 @@ def _publish_staged(session: Session) -> None:
         return
     entries = session.info.pop(_STAGED, [])
     for temp, key, _txn, store in entries:
+        _PENDING.discard(temp)
         try:
             store.move(temp, key)
         except Exception:

@@ -6,6 +6,8 @@ in one bucket); the multi-node test hands its endpoint to the portal processes i
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import socket
 
@@ -30,18 +32,28 @@ class S3Server:
         self.endpoint = f"http://127.0.0.1:{self.port}"
 
     def start(self) -> S3Server:
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
         self.server.start()
-        self.client().create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+        client = self.client()
+        # moto keeps its buckets per process, so a second server may find it there
+        with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
+            client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
         return self
 
     def stop(self) -> None:
         self.server.stop()
 
-    def client(self):
+    @functools.cached_property
+    def _client(self):
         import boto3
 
         return boto3.client("s3", endpoint_url=self.endpoint, region_name="eu-central-1",
                             aws_access_key_id="test", aws_secret_access_key="test")
+
+    def client(self):
+        return self._client
 
     def config(self, prefix: str) -> dict:
         return {"MEDIA_STORAGE": "s3", "MEDIA_S3_BUCKET": BUCKET, "MEDIA_S3_PREFIX": prefix,

@@ -46,6 +46,7 @@ def from_environment() -> dict:
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'ums.db'}",
         "REDIS_URL": env.get("REDIS_URL"),
         "HUEY_SQLITE_PATH": env.get("HUEY_SQLITE_PATH") or str(INSTANCE / "huey.db"),
+        "HUEY_NAME": env.get("HUEY_NAME", "ums"),
         "SMTP_HOST": env.get("SMTP_HOST"),
         "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
         "SMTP_USER": env.get("SMTP_USER"),
@@ -70,6 +71,7 @@ def from_environment() -> dict:
         "MEDIA_S3_ENDPOINT_URL": env.get("MEDIA_S3_ENDPOINT_URL"),
         "MEDIA_S3_REGION": env.get("MEDIA_S3_REGION") or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
         "MEDIA_SWEEP_GRACE_MINUTES": int(env.get("MEDIA_SWEEP_GRACE_MINUTES", "60")),
+        "READY_TIMEOUT": float(env.get("READY_TIMEOUT", "2")),
         # The signed session cookie is accepted this long after it was last written (at sign-in);
         # it also ends with the browser. A copied cookie is thus not valid for ever.
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=int(env.get("SESSION_HOURS", "12"))),

@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     if app.config.get("HUEY_IMMEDIATE"):
         huey.immediate = True
         return
+    huey.name = app.config.get("HUEY_NAME") or "ums"  # one queue per deployment on a shared Redis
     if app.config.get("REDIS_URL"):
         huey.storage_class = RedisStorage
         huey.storage_kwargs = {"url": app.config["REDIS_URL"]}

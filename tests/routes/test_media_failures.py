@@ -17,9 +17,43 @@ from webapp.models import GreetingKind, MailMessage, VoicemailMessage
 from webapp.services import voicemail as vm
 
 
-@pytest.fixture(params=["disk", "s3-unreachable"])
+def _mount_tmpfs(folder, options: str) -> bool:
+    """A tiny tmpfs of our own (needs root with CAP_SYS_ADMIN, as in CI); False where not allowed."""
+    import subprocess
+
+    folder.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True)
+    return done.returncode == 0
+
+
+def _fill(folder) -> None:
+    import errno
+    import os
+
+    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC  # the disk is full for real
+    finally:
+        os.close(fd)
+
+
+@pytest.fixture(params=["full", "read-only", "not-a-folder", "s3-unreachable"])
 def app_config(request, tmp_path):
-    if request.param == "disk":
+    import subprocess
+
+    if request.param in {"full", "read-only"}:
+        disk = tmp_path / "disk"
+        if not _mount_tmpfs(disk, "size=64k" if request.param == "full" else "ro,size=64k"):
+            pytest.skip("mounting a tmpfs is not allowed here")
+        request.addfinalizer(lambda: subprocess.run(["umount", "-l", str(disk)], check=False))
+        if request.param == "full":
+            (disk / "media").mkdir()
+            _fill(disk)
+        return {"MEDIA_STORAGE": "local", "MEDIA_ROOT": str(disk / "media")}
+    if request.param == "not-a-folder":
         blocker = tmp_path / "not-a-folder"
         blocker.write_text("a regular file where the media folder should be")
         return {"MEDIA_STORAGE": "local", "MEDIA_ROOT": str(blocker / "media")}
@@ -70,3 +104,18 @@ def test_storage_error_is_never_a_500_when_playing(client, db_session):
     response = as_anna.get(f"/profiles/{profile.id}/voicemail/messages/{message.id}/download")
     assert response.status_code in {404, 503}  # the demo file is missing, or the store is away
     assert "Traceback" not in response.text
+
+
+def test_readiness_names_the_store(client):
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json["checks"]["storage"].startswith("error") and response.json["checks"]["database"] == "ok"
+    assert client.get("/healthz").status_code == 200
+
+
+def test_sweep_command_says_when_the_store_is_away(runner, app_config):
+    result = runner.invoke(args=["media", "sweep"])
+    assert result.exit_code == 1
+    assert "the media store does not answer" in result.output
+    assert any(reason in result.output for reason in (
+        "No space left on device", "Read-only file system", "Not a directory", "Could not connect"))

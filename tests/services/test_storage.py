@@ -104,6 +104,7 @@ def test_sweep_removes_orphans_and_stale_temporaries_and_keeps_what_rows_use(db_
     derived = used.audio_key.rsplit(".", 1)[0] + ".mp3"  # a cached MP3 copy of a stored message
     storage.save(derived, b"mp3")
     orphan = storage.save(storage.new_key("voicemail/1/messages", ".wav"), b"left behind")
+    unmanaged = storage.save(storage.new_key("elsewhere/1", ".pdf"), b"kept by an area the sweep does not know")
     # an interrupted request: staged, never committed (the process died before its rollback ran)
     stale = storage.staging_key(storage.new_key("voicemail/1/messages", ".wav"))
     storage.backend().put(stale, b"half")
@@ -113,11 +114,13 @@ def test_sweep_removes_orphans_and_stale_temporaries_and_keeps_what_rows_use(db_
     used.playback_key = committed_key
     db_session.flush()
 
-    fresh = storage.sweep(db_session)  # within the grace period nothing goes
-    assert (fresh.orphans, fresh.temporaries, fresh.completed) == (0, 0, 0)
+    fresh = storage.sweep(db_session)  # within the grace period nothing goes; the committed move is finished
+    assert (fresh.orphans, fresh.temporaries, fresh.completed) == (0, 0, 1)
+    assert storage.exists(orphan) and len(staged_leftovers()) == 1
     result = storage.sweep(db_session, now=LATER)
-    assert (result.orphans, result.temporaries, result.completed) == (1, 1, 1)
+    assert (result.orphans, result.temporaries, result.completed) == (1, 1, 0)
     assert not storage.exists(orphan)
+    assert storage.exists(unmanaged)  # only prefixes of areas whose rows name every file are swept
     assert storage.exists(used.audio_key) and storage.exists(derived)
     assert storage.read(committed_key) == b"greeting"
     assert staged_leftovers() == []
@@ -135,3 +138,35 @@ def test_the_selected_store_is_the_one_in_use(app):
     from tests.s3server import s3_selected
 
     assert storage.backend().name == ("s3" if s3_selected() else "local")
+
+
+def test_the_consumers_sweep_every_hour(app):
+    from webapp.services import media_jobs
+
+    task = media_jobs.sweep_media
+    periodic = task.task_class()
+    assert periodic.validate_datetime(datetime(2026, 12, 6, 3, 17))
+    assert not periodic.validate_datetime(datetime(2026, 12, 6, 3, 18))
+    orphan = storage.save(storage.new_key("voicemail/1/messages", ".wav"), b"left behind")
+    app.config["MEDIA_SWEEP_GRACE_MINUTES"] = 0
+    assert task.call_local() == {"orphans": 1, "temporaries": 0, "completed": 0}
+    assert not storage.exists(orphan)
+
+
+def test_a_reader_finishes_the_move_a_dead_process_left_undone(app, db_session):
+    # the process committed the row and died before moving the file into place
+    key = storage.new_key("voicemail/1/messages", ".wav")
+    storage.backend().put(storage.staging_key(key), tone("wav", 0.5))
+    assert storage.exists(key)  # the reader sees the committed row: the move is finished for it
+    assert staged_leftovers() == []
+    with storage.open(key) as stream, wave.open(stream, "rb") as wav:
+        assert wav.getnframes() > 0
+
+
+def test_a_reader_leaves_a_temporary_of_this_process_alone(db_session):
+    key = storage.stage(db_session, storage.new_key("voicemail/1/messages", ".wav"), b"not yet")
+    assert not storage.exists(key)  # staged in a transaction still open: not the reader's to finish
+    with pytest.raises(storage.StorageError):
+        storage.read(key)
+    db_session.rollback()
+    assert staged_leftovers() == []

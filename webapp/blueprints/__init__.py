@@ -8,3 +8,6 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (auth, dashboard, admin, voicemail, fax, conference, orders, api, account):
         app.register_blueprint(module.bp)
+    from . import health
+
+    app.register_blueprint(health.bp)

@@ -9,6 +9,7 @@ from ..jobs import app_context, huey
 
 
 @huey.periodic_task(crontab(minute="17"))
+@huey.lock_task("media-sweep")  # every consumer schedules it; one sweeps at a time
 def sweep_media() -> dict:
     from ..extensions import db
     from . import storage

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 import hashlib
 import io
 import logging
@@ -106,7 +107,7 @@ class LocalBackend:
             raise StorageError(f"key outside media root: {key!r}")
         return path
 
-    def put(self, key: str, data: bytes | IO[bytes]) -> None:
+    def put(self, key: str, data: bytes | IO[bytes], metadata: dict[str, str] | None = None) -> None:
         path = self.path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -165,6 +166,14 @@ class LocalBackend:
     def list(self, prefix: str = "") -> Iterator[Entry]:
         base = self.root.resolve()
         start = self.path(prefix) if prefix else base
+        if prefix and not prefix.endswith("/") and not start.is_dir():  # a prefix of file names
+            if start.parent.is_dir():
+                for child in start.parent.iterdir():
+                    if child.name.startswith(start.name) and child.is_file():
+                        stat = child.stat()
+                        yield Entry(child.relative_to(base).as_posix(), stat.st_size,
+                                    datetime.fromtimestamp(stat.st_mtime, UTC))
+            return
         if not start.is_dir():
             return
         for dirpath, _dirs, files in os.walk(start):
@@ -181,8 +190,10 @@ class LocalBackend:
         """Raise unless the folder is there and writable (for /readyz)."""
         self.root.mkdir(parents=True, exist_ok=True)
         probe = self.root / f".ready-{secrets.token_hex(4)}"
-        probe.write_bytes(b"")
-        probe.unlink()
+        try:
+            probe.write_bytes(b"1")  # a byte, not an empty file: a full disk refuses it
+        finally:
+            probe.unlink(missing_ok=True)
 
     def serve(self, key: str, mimetype: str, **kwargs: Any):
         from flask import send_file
@@ -238,6 +249,20 @@ class _S3Reader(io.RawIOBase):
         super().close()
 
 
+@functools.lru_cache(maxsize=16)
+def _s3_client(endpoint_url: str | None, region: str | None, timeout: float):
+    """One client per endpoint and process (boto3 clients are thread-safe and slow to make)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3", endpoint_url=endpoint_url, region_name=region,
+        config=Config(connect_timeout=timeout, read_timeout=max(timeout, 30.0),
+                      retries={"max_attempts": 2, "mode": "standard"},
+                      s3={"addressing_style": "path"}),
+    )
+
+
 class S3Backend:
     """Objects in one bucket below a prefix. A PUT is atomic (readers see all or nothing)."""
 
@@ -245,17 +270,9 @@ class S3Backend:
 
     def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None,
                  region: str | None = None, timeout: float = 5.0):
-        import boto3
-        from botocore.config import Config
-
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        self.client = boto3.client(
-            "s3", endpoint_url=endpoint_url or None, region_name=region or None,
-            config=Config(connect_timeout=timeout, read_timeout=max(timeout, 30.0),
-                          retries={"max_attempts": 2, "mode": "standard"},
-                          s3={"addressing_style": "path"}),
-        )
+        self.client = _s3_client(endpoint_url or None, region or None, timeout)
 
     def _k(self, key: str) -> str:
         return self.prefix + key
@@ -323,8 +340,11 @@ class S3Backend:
 
     def list(self, prefix: str = "") -> Iterator[Entry]:
         paginator = self.client.get_paginator("list_objects_v2")
-        pages = self._call("list", lambda: iter(paginator.paginate(Bucket=self.bucket, Prefix=self._k(prefix))))
-        for page in pages:
+        pages = iter(paginator.paginate(Bucket=self.bucket, Prefix=self._k(prefix)))
+        while True:
+            page = self._call("list", next, pages, None)
+            if page is None:
+                return
             for obj in page.get("Contents", []):
                 yield Entry(obj["Key"][len(self.prefix):], obj["Size"], obj["LastModified"])
 
@@ -398,18 +418,45 @@ def exists(key: str | None) -> bool:
     if not key:
         return False
     try:
-        return backend().exists(check_key(key))
+        store = backend()
+        return store.exists(check_key(key)) or _recover(store, key)
     except StorageError:
         return False
 
 
+def _recovering(fn):
+    """Run ``fn(store, key)``; when the file is missing, finish an interrupted move and retry."""
+
+    def run(key: str, *args, **kwargs):
+        store = backend()
+        check_key(key)
+        try:
+            return fn(store, key, *args, **kwargs)
+        except StorageError:
+            if not _recover(store, key):
+                raise
+            return fn(store, key, *args, **kwargs)
+
+    return run
+
+
+@_recovering
+def _read(store, key: str) -> bytes:
+    return store.read(key)
+
+
+@_recovering
+def _open(store, key: str) -> IO[bytes]:
+    return store.open(key)
+
+
 def read(key: str) -> bytes:
-    return backend().read(check_key(key))
+    return _read(key)
 
 
 def open(key: str) -> IO[bytes]:  # noqa: A001 - the storage's own open
     """A readable (and seekable) stream of ``key``; close it after use."""
-    return backend().open(check_key(key))
+    return _open(key)
 
 
 def delete(key: str | None) -> None:
@@ -434,8 +481,13 @@ def serve(key: str, mimetype: str, *, download_name: str | None = None, as_attac
     """A response with the file of ``key`` that honours HTTP Range and conditional requests, for
     either backend. The route checks the caller's authorisation before calling this. Raises
     ``StorageError`` when the file is missing."""
-    return backend().serve(check_key(key), mimetype, download_name=download_name,
-                           as_attachment=as_attachment, conditional=conditional, max_age=max_age)
+    return _serve(key, mimetype, download_name=download_name, as_attachment=as_attachment,
+                  conditional=conditional, max_age=max_age)
+
+
+@_recovering
+def _serve(store, key: str, mimetype: str, **kwargs):
+    return store.serve(key, mimetype, **kwargs)
 
 
 # --- atomic writes tied to a transaction -------------------------------------------------------
@@ -452,6 +504,23 @@ def final_key_of(staged: str) -> str | None:
     return match.group(1) if match else None
 
 
+# Temporaries this process staged whose transaction has not ended: never taken for leftovers.
+_PENDING: set[str] = set()
+
+
+def _recover(store, key: str) -> bool:
+    """A reader found a row whose file is missing: when its process died (or the store failed)
+    between the row's commit and the move, the file is still under its temporary name. The row is
+    committed (the reader sees it), so finishing the move is what that process would have done."""
+    for entry in store.list(f"{STAGING}/{key}."):
+        if final_key_of(entry.key) == key and entry.key not in _PENDING:
+            with contextlib.suppress(StorageError, FileNotFoundError):  # another reader won
+                store.move(entry.key, key)
+                log.warning("media storage: finished the interrupted move of %s", key)
+            return store.exists(key)
+    return False
+
+
 def stage(session: Session, key: str, data: bytes | IO[bytes]) -> str:
     """Write ``data`` for ``key`` under a temporary name now and move it to ``key`` once
     ``session`` commits; a rollback (of the transaction or savepoint it was staged in) removes
@@ -460,6 +529,7 @@ def stage(session: Session, key: str, data: bytes | IO[bytes]) -> str:
     temp = staging_key(key)
     store = backend()
     store.put(temp, data)
+    _PENDING.add(temp)
     transaction = session.get_nested_transaction() or session.get_transaction() or session.begin()
     session.info.setdefault(_STAGED, []).append((temp, key, transaction, store))
     return key
@@ -467,6 +537,7 @@ def stage(session: Session, key: str, data: bytes | IO[bytes]) -> str:
 
 def _discard(entries) -> None:
     for temp, _key, _txn, store in entries:
+        _PENDING.discard(temp)
         try:
             store.delete(temp)
         except Exception:  # the sweep removes what is left
@@ -480,6 +551,7 @@ def _publish_staged(session: Session) -> None:
         return
     entries = session.info.pop(_STAGED, [])
     for temp, key, _txn, store in entries:
+        _PENDING.discard(temp)
         try:
             store.move(temp, key)
         except Exception:
@@ -514,10 +586,82 @@ def _end_staged(session: Session, transaction) -> None:
             _discard(leftover)
 
 
+# --- copying between stores ------------------------------------------------------------------
+
+
+def _sha256(stream: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    while chunk := stream.read(CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def checksum(store: LocalBackend | S3Backend, key: str, *, trust_metadata: bool = True) -> str | None:
+    """SHA-256 of ``key`` in ``store`` (None when missing); on S3 the one recorded at upload when
+    ``trust_metadata``, else computed from the bytes."""
+    if isinstance(store, S3Backend) and trust_metadata:
+        try:
+            recorded = store.metadata(key).get("Metadata", {}).get("sha256")
+        except StorageError:
+            return None
+        if recorded:
+            return recorded
+    try:
+        with store.open(key) as stream:
+            return _sha256(stream)
+    except StorageError:
+        return None
+
+
+@dataclass
+class CopyResult:
+    copied: int = 0
+    present: int = 0
+    failed: list[str] | None = None
+
+
+def copy_all(source: LocalBackend | S3Backend, target: LocalBackend | S3Backend, *, verify_only: bool = False,
+             progress=None) -> CopyResult:
+    """Copy every file of ``source`` to ``target`` and verify it by reading it back; files the
+    target already holds with the same SHA-256 are left alone, so an interrupted run resumes.
+    Temporaries of unfinished writes are not copied. ``verify_only`` copies nothing and lists
+    what is missing or differs."""
+    result = CopyResult(failed=[])
+    for entry in source.list():
+        name = entry.key.rsplit("/", 1)[-1]
+        if entry.key.startswith(STAGING + "/") or name.startswith("."):
+            continue
+        with source.open(entry.key) as stream:
+            want = _sha256(stream)
+        if checksum(target, entry.key) == want:
+            result.present += 1
+            continue
+        if verify_only:
+            result.failed.append(entry.key)
+            continue
+        try:
+            with source.open(entry.key) as stream:
+                target.put(entry.key, stream, metadata={"sha256": want})
+            ok = checksum(target, entry.key, trust_metadata=False) == want
+        except StorageUnavailable:
+            ok = False
+        if ok:
+            result.copied += 1
+        else:
+            result.failed.append(entry.key)
+        if progress:
+            progress(entry.key, ok)
+    return result
+
+
 # --- sweep --------------------------------------------------------------------------------------
 
 # Functions returning keys rows refer to, beyond the ``*_key`` columns found automatically.
 REFERENCE_SOURCES: list = []
+# Top-level key prefixes whose unreferenced files the sweep removes. An area adds its prefix once
+# every key it stores is in a ``…_key`` column (or named by a REFERENCE_SOURCES function), so a
+# file kept some other way is never taken for an orphan.
+SWEPT_PREFIXES: set[str] = {"voicemail"}
 
 
 def referenced_keys(session: Session) -> set[str]:
@@ -550,34 +694,43 @@ class SweepResult:
 
 
 def sweep(session: Session, grace: timedelta | None = None, now: datetime | None = None) -> SweepResult:
-    """Remove files no row refers to and temporaries left by interrupted writes, once older than
-    ``grace`` (``MEDIA_SWEEP_GRACE_MINUTES``, default 60). Derived files (``<stem>.mp3`` next to
-    ``<stem>.wav``) live as long as their source. A temporary whose row did commit (the process
-    died between commit and move) is moved into place instead."""
+    """Remove files no row refers to (below ``SWEPT_PREFIXES``) and temporaries left by
+    interrupted writes, once older than ``grace`` (``MEDIA_SWEEP_GRACE_MINUTES``, default 60).
+    Derived files (``<stem>.mp3`` next to ``<stem>.wav``) live as long as their source. A
+    temporary whose row did commit (the process died between commit and move) is moved into
+    place instead, whatever its age."""
     if grace is None:
-        grace = timedelta(minutes=int(current_app.config.get("MEDIA_SWEEP_GRACE_MINUTES") or 60)) \
-            if has_app_context() else timedelta(hours=1)
+        minutes = current_app.config.get("MEDIA_SWEEP_GRACE_MINUTES") if has_app_context() else None
+        grace = timedelta(minutes=60 if minutes is None else int(minutes))
     cutoff = (now or datetime.now(UTC)) - grace
     store = backend()
+    try:
+        store.check()  # a folder that is not there (or not writable) is an error, not "nothing to sweep"
+    except OSError as exc:
+        raise _unwritable() from exc
     entries = list(store.list())  # before the rows: a file stored meanwhile is newer than the cutoff
     referenced = referenced_keys(session)
     stems = {_stem(k) for k in referenced}
     result = SweepResult()
     for entry in entries:
-        if entry.modified > cutoff:
-            continue
-        if entry.key.startswith(STAGING + "/"):
-            final = final_key_of(entry.key)
-            if final and final in referenced and not store.exists(final):
+        staged = entry.key.startswith(STAGING + "/")
+        final = final_key_of(entry.key) if staged else None
+        if final and final in referenced and not store.exists(final):
+            # its row committed but the move did not happen: finish it now, whatever its age
+            with contextlib.suppress(StorageError, FileNotFoundError):  # the request's own move won
                 store.move(entry.key, final)
                 result.completed += 1
-            else:
-                store.delete(entry.key)
-                result.temporaries += 1
+            continue
+        if entry.modified > cutoff:
+            continue
+        if staged:
+            store.delete(entry.key)
+            result.temporaries += 1
         elif entry.key.rsplit("/", 1)[-1].startswith(".") and entry.key.endswith(".part"):
             store.delete(entry.key)  # a local write cut off before its rename
             result.temporaries += 1
-        elif entry.key not in referenced and _stem(entry.key) not in stems:
+        elif (entry.key.split("/", 1)[0] in SWEPT_PREFIXES and entry.key not in referenced
+              and _stem(entry.key) not in stems):
             store.delete(entry.key)
             result.orphans += 1
     log.info("media sweep: %s orphans, %s temporaries removed, %s moved into place",

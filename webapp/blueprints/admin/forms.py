@@ -64,6 +64,12 @@ class EmptyForm(FlaskForm):
     """Buttons that only post (resend, release, delete, request code): CSRF only."""
 
 
-def choices(items) -> list[SelectChoice]:
-    """``[(value, label), …]`` as WTForms choices."""
-    return [SelectChoice(value, label) for value, label in items]
+def choices(items, placeholder=None) -> list[SelectChoice]:
+    """``[(value, label), …]`` as WTForms choices; a required select starts with an empty
+    ``placeholder`` option (HTML wants one, and nothing is chosen by accident)."""
+    first = [SelectChoice("", placeholder)] if placeholder else []
+    return first + [SelectChoice(value, label) for value, label in items]
+
+
+def choose_placeholder() -> str:
+    return str(_l("– please choose –"))

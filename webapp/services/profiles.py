@@ -8,7 +8,7 @@ platform must know, a provisioning event — all in the caller's transaction (se
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from flask import current_app
@@ -51,6 +51,11 @@ BEFORE_PROFILE_DELETE: list[Callable[[Session, UmsProfile], None]] = []
 
 # --- reading -------------------------------------------------------------------------------------
 
+PAGE_SIZES = (10, 25, 50, 100)
+# Sort keys of the profile list (kept in the URL as ``sort`` and ``dir``).
+SORT_KEYS = ("name", "email", "site", "access")
+
+
 @dataclass(frozen=True)
 class ProfileFilter:
     q: str = ""
@@ -58,6 +63,26 @@ class ProfileFilter:
     site_id: int | None = None
     page: int = 1
     per_page: int = PER_PAGE
+    sort: str = "name"
+    descending: bool = False
+
+    @classmethod
+    def parse(cls, q: str = "", contract_id: int | None = None, site_id: int | None = None,
+              page: int | None = None, per_page: int | None = None, sort: str | None = None,
+              direction: str | None = None) -> ProfileFilter:
+        """A filter from URL parameters; unknown values fall back to the defaults."""
+        return cls(q=q, contract_id=contract_id, site_id=site_id, page=page or 1,
+                   per_page=per_page if per_page in PAGE_SIZES else PER_PAGE,
+                   sort=sort if sort in SORT_KEYS else "name", descending=direction == "desc")
+
+    def args(self, **overrides) -> dict:
+        """The URL parameters of this state (defaults left out), for links and the CSV export."""
+        values = {"q": self.q or None, "contract": self.contract_id, "site": self.site_id,
+                  "sort": None if self.sort == "name" else self.sort, "dir": "desc" if self.descending else None,
+                  "size": None if self.per_page == PER_PAGE else self.per_page,
+                  "page": None if self.page == 1 else self.page}
+        values.update(overrides)
+        return {k: v for k, v in values.items() if v is not None}
 
 
 @dataclass
@@ -187,6 +212,23 @@ def list_profiles(session: Session, user: User, flt: ProfileFilter) -> ProfilePa
                        licences=lines, refused=refused, awaiting_access=awaiting)
     if not customers:
         return page
+    where = _list_condition(customers, flt)
+    page.total = session.scalar(select(func.count()).select_from(UmsProfile).where(where)) or 0
+    number = min(max(flt.page, 1), page.pages)
+    if number != flt.page:
+        page.filter = replace(flt, page=number)
+    page.rows = list(session.scalars(
+        _sorted(select(UmsProfile).where(where), flt)
+        .options(
+            selectinload(UmsProfile.assignments).joinedload(ServiceAssignment.number),
+            selectinload(UmsProfile.user),
+        )
+        .limit(flt.per_page).offset((number - 1) * flt.per_page)
+    ))
+    return page
+
+
+def _list_condition(customers: list[Customer], flt: ProfileFilter):
     conditions = [UmsProfile.customer_id.in_([c.id for c in customers])]
     for column, value in ((UmsProfile.contract_id, flt.contract_id), (UmsProfile.site_id, flt.site_id)):
         if value is not None:
@@ -195,21 +237,47 @@ def list_profiles(session: Session, user: User, flt: ProfileFilter) -> ProfilePa
     search = _search_condition(flt.q)
     if search is not None:
         conditions.append(search)
-    where = and_(*conditions)
-    page.total = session.scalar(select(func.count()).select_from(UmsProfile).where(where)) or 0
-    number = min(max(flt.page, 1), page.pages)
-    if number != flt.page:
-        page.filter = ProfileFilter(flt.q, flt.contract_id, flt.site_id, number, flt.per_page)
-    page.rows = list(session.scalars(
-        select(UmsProfile).where(where)
-        .options(
-            selectinload(UmsProfile.assignments).joinedload(ServiceAssignment.number),
-            selectinload(UmsProfile.user),
-        )
-        .order_by(UmsProfile.last_name, UmsProfile.first_name, UmsProfile.id)
-        .limit(flt.per_page).offset((number - 1) * flt.per_page)
-    ))
-    return page
+    return and_(*conditions)
+
+
+def _sorted(query, flt: ProfileFilter):
+    """The list's order: by the chosen column, then by name and id so pages never overlap."""
+    name = [func.lower(UmsProfile.last_name), func.lower(UmsProfile.first_name)]
+    if flt.sort == "email":
+        keys = [UmsProfile.email_normalized]
+    elif flt.sort == "site":
+        query = query.join(Site, Site.id == UmsProfile.site_id).join(Contract, Contract.id == UmsProfile.contract_id)
+        keys = [Contract.number, func.lower(Site.name)]
+    elif flt.sort == "access":
+        # invited (no password yet) before active, ascending
+        query = query.join(User, User.id == UmsProfile.user_id)
+        keys = [User.password_set_at.is_not(None)]
+    else:
+        keys = []
+    keys = keys + name + [UmsProfile.id]
+    return query.order_by(*(k.desc() if flt.descending else k for k in keys))
+
+
+def iter_profiles(session: Session, user: User, flt: ProfileFilter, batch: int = 500):
+    """Every profile the list with ``flt`` shows (all pages, in its order), fetched in batches so an
+    export of 10,000 rows never holds them all: (profile, {service: PhoneNumber}) pairs."""
+    customers = authz.customers_with_ums_access(session, user)
+    if not customers:
+        return
+    where = _list_condition(customers, flt)
+    last_offset = 0
+    while True:
+        rows = list(session.scalars(
+            _sorted(select(UmsProfile).where(where), flt)
+            .options(selectinload(UmsProfile.assignments).joinedload(ServiceAssignment.number),
+                     selectinload(UmsProfile.user), selectinload(UmsProfile.site),
+                     selectinload(UmsProfile.contract))
+            .limit(batch).offset(last_offset)))
+        for profile in rows:
+            yield profile, {a.service: a.number for a in profile.assignments if a.number is not None}
+        if len(rows) < batch:
+            return
+        last_offset += batch
 
 
 def get_for_admin(session: Session, user: User, profile_id: int) -> UmsProfile:

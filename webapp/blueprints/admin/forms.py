@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from flask_wtf.file import FileField
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
@@ -58,6 +59,13 @@ class NewEmailForm(FlaskForm):
 class AssignNumberForm(FlaskForm):
     number_id = SelectField(_l("Number"), coerce=_int_or_none, validate_choice=False,
                             validators=[DataRequired(_l("Please choose a number."))])
+
+
+class ImportForm(FlaskForm):
+    """CSV import of UMS profiles: the file, or (after a clean preview) its content again."""
+
+    file = FileField(_l("CSV file"))
+    content = HiddenField()
 
 
 class EmptyForm(FlaskForm):

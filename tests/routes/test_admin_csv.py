@@ -295,6 +295,10 @@ def test_sort_by_each_column_both_ways_kept_in_the_links(client, db_session):
     access = client.get("/ums?sort=access&size=100").text
     states = re.findall(r'data-label="Zugang">(?:<span class="muted">)?([^<]+)', access)
     assert states == sorted(states, key=lambda s: s != "eingeladen, noch kein Passwort")
+    from tests.routes.test_admin import new_profile_data
+    add_licences(db_session, 1)
+    client.post("/ums/profiles/new", data=new_profile_data(db_session, "hanna@muster.example", site="Hamburg",
+                                                           last_name="Aaron"))
     sites = re.findall(r'data-label="Standort / Gruppe">([^<]+)</td>', client.get("/ums?sort=site&size=100").text)
     assert sites == sorted(sites, key=str.lower) and len(set(sites)) == 2  # Berlin Zentrale, then Hamburg
     sites_desc = re.findall(r'data-label="Standort / Gruppe">([^<]+)</td>',

@@ -5,6 +5,7 @@ from flask import current_app, jsonify, request
 from ...extensions import csrf
 from ...services import platform
 from . import bp
+from .helpers import error_response, require_form, upload_bytes
 
 csrf.exempt(bp)
 
@@ -36,17 +37,6 @@ def ping():
 # --- Anrufbeantworter (voicemail) ------------------------------------------------------------
 
 
-def _voicemail_error(exc):
-    """A refusal as JSON with the field it concerns (messages in English for the platform)."""
-    from flask_babel import force_locale
-
-    with force_locale("en"):
-        body = {"error": type(exc).__name__, "message": str(exc.message)}
-    if getattr(exc, "field", None):
-        body["field"] = exc.field
-    return jsonify(body), exc.status
-
-
 @bp.post("/voicemail/messages")
 def voicemail_deposit():
     """Multipart: audio (file), called, caller (empty when withheld), received_at (ISO 8601),
@@ -55,21 +45,19 @@ def voicemail_deposit():
     from ...services import voicemail
     from ...services.errors import DomainError
 
-    if request.mimetype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        return jsonify(error="UnsupportedMediaType",
-                       message="Send multipart/form-data with audio, called, caller, received_at and "
-                               "platform_message_id."), 415
-    upload = request.files.get("audio")
+    refused = require_form("audio, called, caller, received_at and platform_message_id")
+    if refused:
+        return refused
     data = voicemail.DepositInput(
         called=request.form.get("called", ""), caller=request.form.get("caller"),
         received_at=request.form.get("received_at"),
         platform_message_id=request.form.get("platform_message_id", ""),
-        audio=upload.read() if upload else None,
+        audio=upload_bytes("audio"),
     )
     try:
         message, created = voicemail.deposit(db.session, data)
     except DomainError as exc:
-        return _voicemail_error(exc)
+        return error_response(exc)
     return jsonify(id=message.id, platform_message_id=message.platform_message_id, created=created,
                    duration_ms=message.duration_ms), 201 if created else 200
 
@@ -91,7 +79,7 @@ def voicemail_pin_check():
     try:
         result = voicemail.check_pin(db.session, number, str(values.get("pin", "")))
     except DomainError as exc:
-        return _voicemail_error(exc)
+        return error_response(exc)
     return jsonify(ok=result.ok, reason=result.reason or None, attempts_left=result.attempts_left,
                    locked_until=result.locked_until.isoformat() if result.locked_until else None)
 

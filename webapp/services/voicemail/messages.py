@@ -1,0 +1,133 @@
+"""Messages the platform deposited: the list with filters, marking, delete with undo, playback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from ...db import after_commit
+from ...models import UmsProfile, User, VoicemailGreeting, VoicemailMessage
+from .. import audio, inbox, storage
+from ..errors import NotFound
+from ..inbox import caller_digits  # noqa: F401  (re-exported by the package)
+
+PAGE_SIZE = 20
+UNDO_SECONDS = 300
+
+BOX = inbox.Box(
+    model=VoicemailMessage, read_column="heard_at", file_columns=("audio_key", "playback_key"),
+    not_found=_l("This message does not exist or has been deleted."),
+    select_one=_l("Select at least one message."),
+    not_restorable=_l("These messages can no longer be restored."),
+    audit_deleted="voicemail.messages_deleted", undo_seconds=UNDO_SECONDS,
+)
+
+
+@dataclass(frozen=True)
+class MessageQuery:
+    only_new: bool = False
+    caller: str = ""
+    day: date | None = None
+    page: int = 1
+
+
+@dataclass
+class MessagePage:
+    items: list[VoicemailMessage]
+    total: int
+    page: int
+    pages: int
+    new_count: int
+    query: MessageQuery
+
+
+def new_count(session: Session, profile_id: int) -> int:
+    return BOX.unread_count(session, profile_id)
+
+
+def list_messages(session: Session, profile: UmsProfile, query: MessageQuery, *, tz=None) -> MessagePage:
+    """One page of the profile's messages, newest first: three queries whatever the box size.
+    (Deleted messages are purged by ``voicemail_jobs`` once their undo time is over.)"""
+    conditions = [VoicemailMessage.profile_id == profile.id, VoicemailMessage.deleted_at.is_(None)]
+    if query.only_new:
+        conditions.append(VoicemailMessage.heard_at.is_(None))
+    digits = caller_digits(query.caller)
+    if digits:
+        conditions.append(VoicemailMessage.caller_e164.contains(digits, autoescape=True))
+    conditions += inbox.day_conditions(VoicemailMessage.received_at, query.day, tz)
+    found = inbox.paginate(session, VoicemailMessage, conditions,
+                           (VoicemailMessage.received_at.desc(), VoicemailMessage.id.desc()), query.page, PAGE_SIZE)
+    return MessagePage(found.items, found.total, found.page, found.pages, new_count(session, profile.id),
+                       MessageQuery(query.only_new, query.caller, query.day, found.page))
+
+
+def message_of(session: Session, profile: UmsProfile, message_id: int, *,
+               include_deleted: bool = False) -> VoicemailMessage:
+    return BOX.get(session, profile, message_id, include_deleted=include_deleted)
+
+
+def mark(session: Session, user: User, profile: UmsProfile, ids: list[int], *, heard: bool) -> int:
+    """Mark messages heard (or new again); playing them never does this by itself."""
+    return BOX.mark(session, profile, ids, read=heard)
+
+
+def delete_messages(session: Session, user: User, profile: UmsProfile, ids: list[int]) -> list[int]:
+    """Mark deleted; ``restore_messages`` undoes it for ``UNDO_SECONDS``, then it is purged."""
+    return BOX.delete(session, user, profile, ids)
+
+
+def restore_messages(session: Session, user: User, profile: UmsProfile, ids: list[int]) -> int:
+    return BOX.restore(session, user, profile, ids)
+
+
+def purge_deleted(session: Session, profile_id: int | None = None) -> int:
+    """Remove messages whose undo time has passed, with their files (after the commit)."""
+    return BOX.purge_deleted(session, profile_id)
+
+
+def playback(session: Session, item: VoicemailMessage | VoicemailGreeting) -> tuple[str, str]:
+    """(storage key, mime type) of the browser copy, made from the WAV on first use and kept."""
+    if item.playback_key and storage.exists(item.playback_key):
+        return item.playback_key, _mime(item.playback_key)
+    wav = read_audio(item.audio_key)
+    data, _mime_type, suffix = audio.playback_copy(wav)
+    if suffix == ".wav":
+        item.playback_key = item.audio_key
+    else:
+        item.playback_key = storage.save(item.audio_key.rsplit(".", 1)[0] + suffix, data)
+    session.flush()
+    return item.playback_key, _mime(item.playback_key)
+
+
+def ensure_audio(key: str) -> None:
+    """NotFound unless the file of ``key`` exists; demo files are spoken again if the media root
+    lost them (a fresh media directory next to an old database)."""
+    from .. import demo_voicemail
+
+    if storage.exists(key):
+        return
+    if key.rsplit("/", 1)[-1].startswith("demo-") and demo_voicemail.restore(key):
+        return
+    raise NotFound(_l("The audio of this item is missing."))
+
+
+def read_audio(key: str) -> bytes:
+    ensure_audio(key)
+    return storage.read(key)
+
+
+def _mime(key: str) -> str:
+    return {"mp3": "audio/mpeg", "wav": "audio/wav", "ogg": "audio/ogg"}.get(key.rsplit(".", 1)[-1],
+                                                                          "application/octet-stream")
+
+
+# --- profile deletion -----------------------------------------------------------------------
+
+
+def delete_profile_media(session: Session, profile: UmsProfile) -> None:
+    """Remove the profile's voicemail files once its deletion is committed (rows cascade)."""
+    prefix = f"voicemail/{profile.id}"
+    after_commit(session, lambda: storage.delete_prefix(prefix))

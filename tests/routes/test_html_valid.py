@@ -123,6 +123,22 @@ def test_every_demo_page_and_fragment_is_valid_html(app, client, db_session, tmp
                           headers=HTMX)
     assert refused.status_code == 422
     documents["fragment POST assign (422)"] = _as_document(refused.text)
+    # the CSV import: the page, a preview with errors and a clean one
+    import io
+    csv_text = ("Vertrag / Enterprise;Standort / Gruppe;Name;Vorname;E-Mail-Adresse\r\n"
+                "V-200001;Hamburg;Gut;Gerda;gerda.gut@muster.example\r\n")
+    for name, text in (("clean", csv_text), ("errors", csv_text + "V-200001;Paris;;Eva;gerda.gut@muster.example\r\n")):
+        for headers in ({}, HTMX):
+            response = client.post("/ums/import", headers=headers, content_type="multipart/form-data",
+                                   data={"csrf_token": _token(page), "file": (io.BytesIO(text.encode()), "p.csv")})
+            assert response.status_code in (200, 422)
+            documents[f"import {name} {'fragment' if headers else 'page'}"] = (
+                _as_document(response.text) if headers else response.text)
+    # a long list: sorted, with pages, page size and the page jump
+    from tests.routes.test_admin import _add_profiles
+    _add_profiles(db_session, 12)
+    _collect(client, documents, ["/ums?sort=email&dir=desc&size=10", "/ums?size=10&page=2", "/ums/import"])
+    _collect(client, documents, ["/ums?sort=site&size=10", "/ums/import"], headers=HTMX)
     mail_id = db_session.scalar(select(MailMessage.id).limit(1))
     if mail_id:
         _collect(client, documents, [f"/dev/mailbox/{mail_id}"])
@@ -130,7 +146,7 @@ def test_every_demo_page_and_fragment_is_valid_html(app, client, db_session, tmp
     # the UMS user on their own services
     client = app.test_client()
     login(client, "anna.schmidt@muster.example")
-    user_pages = ["/me", f"/profiles/{anna.id}/voicemail", f"/profiles/{anna.id}/voicemail?day=kein-datum",
+    user_pages = ["/me", f"/profiles/{anna.id}/voicemail", f"/profiles/{anna.id}/voicemail?since=kein-datum&until=2020-01-01",
                   f"/profiles/{anna.id}/voicemail/greetings", f"/profiles/{anna.id}/voicemail/settings",
                   f"/ums/profiles/{anna.id}"]
     _collect(client, documents, user_pages)

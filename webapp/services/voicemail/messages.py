@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -30,7 +30,9 @@ BOX = inbox.Box(
 class MessageQuery:
     only_new: bool = False
     caller: str = ""
-    day: date | None = None
+    day: date | None = None  # one day (older links); the page offers a range:
+    since: date | None = None
+    until: date | None = None
     page: int = 1
 
 
@@ -58,10 +60,21 @@ def list_messages(session: Session, profile: UmsProfile, query: MessageQuery, *,
     if digits:
         conditions.append(VoicemailMessage.caller_e164.contains(digits, autoescape=True))
     conditions += inbox.day_conditions(VoicemailMessage.received_at, query.day, tz)
+    conditions += _range_conditions(VoicemailMessage.received_at, query.since, query.until, tz)
     found = inbox.paginate(session, VoicemailMessage, conditions,
                            (VoicemailMessage.received_at.desc(), VoicemailMessage.id.desc()), query.page, PAGE_SIZE)
     return MessagePage(found.items, found.total, found.page, found.pages, new_count(session, profile.id),
-                       MessageQuery(query.only_new, query.caller, query.day, found.page))
+                       replace(query, page=found.page))
+
+
+def _range_conditions(column, since: date | None, until: date | None, tz) -> list:
+    """Received from ``since`` through ``until`` (whole days in ``tz``), either end open."""
+    if since is None:
+        return inbox.day_conditions(column, None, tz, until=until) if until else []
+    if until is None:
+        # the first condition is "from the start of ``since``" (or false at the calendar's edge)
+        return inbox.day_conditions(column, since, tz)[:1]
+    return inbox.day_conditions(column, since, tz, until=until)
 
 
 def message_of(session: Session, profile: UmsProfile, message_id: int, *,

@@ -97,6 +97,11 @@ def after_commit(session: Session, fn: Callable[[], Any]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    # SQLAlchemy also calls this when a SAVEPOINT (begin_nested) is released: the work waits for
+    # the real commit (else a job would start on uncommitted data, and on SQLite wait for the lock
+    # this very transaction holds).
+    if session.in_nested_transaction():
+        return
     callbacks = session.info.pop("after_commit", [])
     for fn in callbacks:
         fn()
@@ -104,4 +109,6 @@ def _run_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a SAVEPOINT rolled back: the outer work still stands
+        return
     session.info.pop("after_commit", None)

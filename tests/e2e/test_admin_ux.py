@@ -75,8 +75,9 @@ def test_enter_in_the_number_search_after_an_assignment_searches(page: Page):
     page.goto(f"/ums?q=ida.{RUN}")
     page.get_by_role("link", name="Import, Ida").click()
     expect(page.get_by_role("heading", name="Unified Messaging Profil bearbeiten")).to_be_visible()
-    page.get_by_label("Freie Rufnummern für Fax suchen").fill("4")
+    page.get_by_label("Freie Rufnummern für Fax suchen").fill("040 7654321-4")
     select = page.get_by_label("Freie Rufnummer für Fax")
+    expect(select.locator("option", has_text=re.compile(r"^040 7654321-5$"))).to_have_count(0)  # searched
     expect(select.locator("option", has_text=re.compile(r"^040 7654321-4$"))).to_have_count(1)
     select.select_option(label="040 7654321-4")
     page.get_by_role("button", name="Rufnummer Fax zuweisen").click()

@@ -350,3 +350,30 @@ def count_queries(app):
     event.listen(engine, "before_cursor_execute", _count)
     yield statements
     event.remove(engine, "before_cursor_execute", _count)
+
+
+# --- a user's voicemail messages ----------------------------------------------------------------------
+
+
+def test_voicemail_messages_export_with_the_lists_filters(client, db_session):
+    from datetime import UTC, datetime
+
+    from tests.services.test_voicemail import deposit
+
+    anna = db_session.scalar(select(UmsProfile).where(UmsProfile.email == "anna.schmidt@muster.example"))
+    deposit(db_session, caller="+4940999888", received_at=datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
+    deposit(db_session, caller=None, received_at=datetime(2026, 3, 12, 9, 0, tzinfo=UTC))
+    login(client, "anna.schmidt@muster.example")
+    page = client.get(f"/profiles/{anna.id}/voicemail?since=2026-03-10&until=2026-03-12").text
+    link = re.search(r'href="(/profiles/\d+/voicemail/messages\.csv[^"]*)" download', page).group(1)
+    assert "since=2026-03-10" in link and "until=2026-03-12" in link
+    rows = read_csv(get(client, link.replace("&amp;", "&")))
+    assert rows[0] == ["Eingegangen", "Anrufer", "Dauer", "Status"]
+    assert rows[1:] == [["12.03.2026 10:00", "Unbekannt", "0:01", "neu"],
+                        ["10.03.2026 10:00", "040 999888", "0:01", "neu"]]
+    everything = read_csv(get(client, f"/profiles/{anna.id}/voicemail/messages.csv"))
+    assert len(everything) > 3
+    # someone else's voicemail: refused like the list
+    other = client.application.test_client()
+    login(other, "cf-admin@beispiel.example")
+    assert other.get(f"/profiles/{anna.id}/voicemail/messages.csv").status_code in (403, 404)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from flask import Response, flash, request, stream_with_context, url_for
+from flask import Response, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -16,7 +16,6 @@ from ...htmx import render, wants_partial
 from ...services import (
     audit_trail,
     authz,
-    csv_export,
     email_change,
     numbers,
     phone,
@@ -30,6 +29,7 @@ from ...services.errors import (
     NumberTaken,
     ValidationFailed,
 )
+from ..downloads import csv_response
 from . import bp
 from .forms import (
     AssignNumberForm,
@@ -85,22 +85,13 @@ def _profile_filter() -> profiles.ProfileFilter:
         direction=request.args.get("dir"))
 
 
-def _csv_response(chunks, stem: str) -> Response:
-    """A CSV download, streamed row by row (the request's session stays open while it runs)."""
-    response = Response(stream_with_context(chunks), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{csv_export.filename(stem)}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.get("/ums/profiles.csv")
 @login_required
 def export_profiles():
     """The profile list with its search, filters and order, every page, as CSV."""
     _require_admin_area()
     rows = profile_csv.export_rows(web.session(), current_user, _profile_filter())
-    return _csv_response(csv_export.rows_to_csv(profile_csv.export_header(), rows), "ums-profile")
+    return csv_response(profile_csv.export_header(), rows, "ums-profile")
 
 
 # --- CSV import --------------------------------------------------------------------------------------
@@ -454,7 +445,7 @@ def export_audit():
     """The audit trail with its filters, every page, as CSV."""
     _require_admin_area()
     rows = audit_trail.csv_rows(web.session(), current_user, _audit_filter())
-    return _csv_response(csv_export.rows_to_csv(audit_trail.csv_header(), rows), "ums-protokoll")
+    return csv_response(audit_trail.csv_header(), rows, "ums-protokoll")
 
 
 @bp.get("/ums/audit")

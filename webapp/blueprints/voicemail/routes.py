@@ -137,6 +137,18 @@ def index(profile_id: int):
     return _list(profile, request.args, undo_ids=undo)
 
 
+@bp.get(BASE + "/messages.csv")
+@login_required
+def export_messages(profile_id: int):
+    """The message list with its filters (every page) as CSV for Excel, streamed."""
+    from ..downloads import csv_response
+
+    profile = web.profile_for_use(profile_id)
+    _form, query = _query(request.args)
+    return csv_response(vm.csv_header(), vm.csv_rows(web.session(), profile, query, tz=get_timezone()),
+                        "anrufbeantworter")
+
+
 @bp.get(BASE + "/messages/<int:message_id>/audio")
 @login_required
 def message_audio(profile_id: int, message_id: int):

@@ -270,7 +270,7 @@ def test_thousand_rows_import_well_under_a_minute(client, db_session):
     assert db_session.scalar(select(func.count()).select_from(UmsProfile)
                              .where(UmsProfile.email_normalized.like("%@massen.example"))) == 1000
     print(f"1,000 rows: check {checked:.1f} s, import {imported:.1f} s")
-    assert checked < 10 and imported < 30
+    assert checked < 10 and imported < 40  # "well under a minute", on a loaded test machine too
 
 
 # --- sorting, page size, jump to a page -------------------------------------------------------------

@@ -250,10 +250,8 @@ def run_import(session: Session, actor: User, data: bytes) -> tuple[ImportPrevie
     preview = check(session, actor, data)
     if not preview.ok:
         return preview, []
-    created = []
-    for row in preview.rows:
-        created.append(profiles.create_profile(
-            session, actor, contract_id=row.contract.id, site_id=row.site_id,
-            last_name=row.values["last_name"], first_name=row.values["first_name"], email=row.values["email"],
-            language=(row.values.get("language") or "de").lower()))
+    created = profiles.create_profiles(session, actor, [
+        profiles.NewProfile(row.contract.id, row.site_id, row.values["last_name"], row.values["first_name"],
+                            row.values["email"], (row.values.get("language") or "de").lower())
+        for row in preview.rows])
     return preview, created

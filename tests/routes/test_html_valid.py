@@ -139,9 +139,15 @@ def test_every_demo_page_and_fragment_is_valid_html(app, client, db_session, tmp
     _add_profiles(db_session, 12)
     _collect(client, documents, ["/ums?sort=email&dir=desc&size=10", "/ums?size=10&page=2", "/ums/import"])
     _collect(client, documents, ["/ums?sort=site&size=10", "/ums/import"], headers=HTMX)
-    mail_id = db_session.scalar(select(MailMessage.id).limit(1))
-    if mail_id:
-        _collect(client, documents, [f"/dev/mailbox/{mail_id}"])
+    # a created profile: its invitation in the Dev-Postfach (links made clickable), its set-password page
+    from tests.routes.test_admin import new_profile_data
+    created = client.post("/ums/profiles/new", data={"csrf_token": _token(page),
+                                                     **new_profile_data(db_session, "vera.valid@muster.example")})
+    assert created.status_code == 303
+    mail = db_session.scalar(select(MailMessage).where(MailMessage.recipient == "vera.valid@muster.example"))
+    _collect(client, documents, [f"/dev/mailbox/{mail.id}", "/dev/mailbox"])
+    set_password = re.search(r"http://localhost(/set-password/\S+)", mail.body_text).group(1)
+    _collect(app.test_client(), documents, [set_password])
 
     # the UMS user on their own services
     client = app.test_client()

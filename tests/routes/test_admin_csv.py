@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import HTMX, login
+from tests.routes.test_admin import count_queries  # noqa: F401, F811  (the fixture)
 from webapp.models import Contract, Licence, MailMessage, UmsProfile
 
 ADMIN = "admin@muster.example"
@@ -82,7 +83,7 @@ def test_export_neutralises_formulas_and_stays_in_scope(client, db_session):
     assert all("muster.example" not in r[2] for r in read_csv(get(other, "/ums/profiles.csv"))[1:])
 
 
-def test_export_of_many_rows_streams_in_batches(app, client, db_session, count_queries):
+def test_export_of_many_rows_streams_in_batches(app, client, db_session, count_queries):  # noqa: F811
     """10,000 rows never sit in memory at once: the rows are read in batches (500), written out a
     hundred at a time, and the first chunk leaves before the second batch is read."""
     from tests.routes.test_admin import _add_profiles
@@ -322,7 +323,7 @@ def test_page_size_and_jump_to_a_page(client, db_session):
     assert re.search(r'<input type="hidden" name="size" value="10" form="profile-filters">', page)
 
 
-def test_sorting_keeps_the_query_count(client, db_session, count_queries):
+def test_sorting_keeps_the_query_count(client, db_session, count_queries):  # noqa: F811
     from tests.routes.test_admin import _add_profiles
 
     login(client, ADMIN)
@@ -335,21 +336,6 @@ def test_sorting_keeps_the_query_count(client, db_session, count_queries):
         count_queries.clear()
         client.get(f"/ums?{query}")
         assert len(count_queries) == few, query
-
-
-@pytest.fixture
-def count_queries(app):
-    from sqlalchemy import event
-
-    engine = app.extensions["db"].engine
-    statements: list[str] = []
-
-    def _count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", _count)
-    yield statements
-    event.remove(engine, "before_cursor_execute", _count)
 
 
 # --- a user's voicemail messages ----------------------------------------------------------------------

@@ -49,6 +49,12 @@ document.addEventListener("htmx:beforeSwap", function (event) {
   }
 });
 
+// A page restored from htmx's history cache is parsed the same way: its <noscript> elements then
+// hold real elements (the browser's own parse leaves only text in them), which go.
+document.addEventListener("htmx:historyRestore", function () {
+  document.querySelectorAll("noscript").forEach(function (n) { if (n.children.length) n.remove(); });
+});
+
 // Enter in a live search field inside a form searches (the field's own htmx request) instead of
 // submitting the form around it (which would, say, assign a number).
 document.addEventListener("keydown", function (event) {

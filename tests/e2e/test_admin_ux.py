@@ -174,3 +174,42 @@ def test_the_profile_list_sorts_by_a_column_both_ways_in_the_url(page: Page):
     # the search keeps the order
     page.get_by_label("Suche nach Name oder E-Mail").fill("muster")
     expect(page).to_have_url(re.compile(r"q=muster.*sort=email|sort=email.*q=muster"))
+
+
+def test_no_noscript_button_comes_alive_after_a_history_restore(page: Page):
+    sign_in(page, ADMIN)
+    page.goto("/ums")
+    page.get_by_label("Suche nach Name oder E-Mail").fill("schmidt")
+    expect(page).to_have_url(re.compile(r"q=schmidt"))
+    page.go_back()  # htmx puts the page back from its history cache
+    expect(page).not_to_have_url(re.compile(r"q=schmidt"))
+    expect(page.get_by_label("Suche nach Name oder E-Mail")).to_have_value("")
+    expect(page.locator("noscript button")).to_have_count(0)
+    expect(page.get_by_role("button", name="Filtern")).to_have_count(0)
+
+
+def test_greeting_upload_shows_progress_and_a_busy_button(page: Page, live_app):
+    from sqlalchemy import select
+
+    from tests.services.test_audio import tone
+    from webapp.extensions import db
+    from webapp.models import UmsProfile
+
+    with live_app.app_context():
+        anna = db.session.scalar(select(UmsProfile.id).where(UmsProfile.email == "anna.schmidt@muster.example"))
+    sign_in(page, "anna.schmidt@muster.example")
+    page.goto(f"/profiles/{anna}/voicemail/greetings")
+    card = page.locator("#greeting-busy")
+    card.get_by_text("Neue Ansage").click()
+    held = []
+    page.route(re.compile(r".*/voicemail/greetings/busy$"), lambda route: held.append(route))
+    card.get_by_label("Audiodatei").set_input_files(
+        files=[{"name": "ansage.wav", "mimeType": "audio/wav", "buffer": tone("wav", 1.0)}])
+    card.get_by_role("button", name="Hochladen und Vorschau erstellen").click()
+    expect(card.get_by_role("button", name="Wird hochgeladen und geprüft …")).to_be_disabled()
+    expect(card.get_by_role("progressbar", name="Fortschritt des Hochladens")).to_be_visible()
+    held[0].continue_()
+    page.unroute(re.compile(r".*/voicemail/greetings/busy$"))
+    expect(card.get_by_role("heading", name="Vorschau")).to_be_visible()
+    expect(card.get_by_role("progressbar")).to_have_count(0)  # hidden again with the new card
+    card.get_by_role("button", name="Verwerfen").click()

@@ -213,3 +213,22 @@ def test_greeting_upload_shows_progress_and_a_busy_button(page: Page, live_app):
     expect(card.get_by_role("heading", name="Vorschau")).to_be_visible()
     expect(card.get_by_role("progressbar")).to_have_count(0)  # hidden again with the new card
     card.get_by_role("button", name="Verwerfen").click()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_list_tools_and_import_preview_pass_axe_and_fit_a_phone(page: Page, width):
+    from tests.e2e.test_login import axe_violations
+
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, ADMIN)
+    found = {}
+    page.goto("/ums?sort=site&dir=desc&size=10")
+    found["list"] = axe_violations(page)
+    fits = {"list": page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")}
+    page.goto("/ums/import")
+    choose_file(page, HEADER + f"V-200001;Paris;Axe;Anton;anton.{RUN}@{DOMAIN};xx\n")
+    expect(page.get_by_test_id("import-summary")).to_be_visible()
+    found["import"] = axe_violations(page)
+    fits["import"] = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert not any(found.values()), found
+    assert all(fits.values()), fits

@@ -149,6 +149,7 @@ def test_import_page_full_and_partial(client):
 def test_preview_shows_every_error_next_to_its_row_and_imports_nothing(client, db_session):
     login(client, ADMIN)
     before = profile_count(db_session)
+    mails_before = db_session.scalar(select(func.count()).select_from(MailMessage))
     text = HEADER + (
         "V-200001;Berlin Zentrale;Gut;Gerda;gerda.gut@muster.example;de\r\n"          # line 2: fine
         "V-200001;Paris;Weit;Walter;walter.weit@muster.example;de\r\n"                # 3: unknown site
@@ -174,6 +175,7 @@ def test_preview_shows_every_error_next_to_its_row_and_imports_nothing(client, d
     assert "nichts importiert" in html
     assert 'name="action" value="import"' not in html  # no import button for a file with errors
     assert profile_count(db_session) == before
+    assert db_session.scalar(select(func.count()).select_from(MailMessage)) == mails_before  # no invitation
 
 
 def test_not_enough_licences_marks_the_rows_beyond_the_free_ones(client, db_session):

@@ -365,3 +365,13 @@ def test_voicemail_messages_export_with_the_lists_filters(client, db_session):
     other = client.application.test_client()
     login(other, "cf-admin@beispiel.example")
     assert other.get(f"/profiles/{anna.id}/voicemail/messages.csv").status_code in (403, 404)
+
+
+def test_the_english_template_imports_too(client):
+    login(client, ADMIN)
+    client.post("/language", data={"lang": "en", "next": "/ums"})
+    header = read_csv(get(client, "/ums/import/template.csv"))[0]
+    assert header == ["Contract / enterprise", "Site / group", "Last name", "First name", "E-mail address", "Language"]
+    text = ";".join(header) + "\r\nV-200001;Hamburg;English;Emma;emma.english@muster.example;en\r\n"
+    response = upload(client, text, headers=HTMX)
+    assert response.status_code == 200 and "1 UMS profile will be created" in response.text

@@ -41,8 +41,9 @@ HEADER_LABELS = {
     "language": _l("Language"),
 }
 ALIASES = {
-    "contract": ("vertrag / enterprise", "vertrag", "contract", "enterprise", "vertragsnummer"),
-    "site": ("standort / gruppe", "standort", "site", "gruppe", "group"),
+    "contract": ("vertrag / enterprise", "vertrag", "contract / enterprise", "contract", "enterprise",
+                 "vertragsnummer"),
+    "site": ("standort / gruppe", "standort", "site / group", "site", "gruppe", "group"),
     "last_name": ("name", "nachname", "last name", "last_name", "surname"),
     "first_name": ("vorname", "first name", "first_name", "given name"),
     "email": ("e-mail-adresse", "e-mail", "email", "e-mail address", "email address", "mail"),

@@ -97,10 +97,7 @@ def after_commit(session: Session, fn: Callable[[], Any]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
-    # SQLAlchemy also calls this when a SAVEPOINT (begin_nested) is released: the work waits for
-    # the real commit (else a job would start on uncommitted data, and on SQLite wait for the lock
-    # this very transaction holds).
-    if session.in_nested_transaction():
+    if session.in_nested_transaction():  # a SAVEPOINT was released: nothing is committed yet
         return
     callbacks = session.info.pop("after_commit", [])
     for fn in callbacks:

@@ -153,8 +153,7 @@ def _import_data(form: ImportForm) -> bytes:
 def _contract_choices(form: ProfileCreateForm, contracts, selected):
     form.contract_id.choices = choices(((c.id, f"{c.number} · {c.customer.name}") for c in contracts),
                                        choose_placeholder())
-    form.site_id.choices = choices(((s.id, s.name) for s in (selected.sites if selected else [])),
-                                   choose_placeholder())
+    form.site_id.choices = choices((s.id, s.name) for s in (selected.sites if selected else []))
 
 
 @bp.route("/ums/profiles/new", methods=["GET", "POST"])
@@ -195,7 +194,7 @@ def site_choices():
     session = web.session()
     contract = profiles.contract_for_admin(session, current_user, _int_arg("contract_id"))
     form = ProfileCreateForm(formdata=None)
-    form.site_id.choices = choices(((s.id, s.name) for s in contract.sites), choose_placeholder())
+    form.site_id.choices = choices((s.id, s.name) for s in contract.sites)
     return render("admin/profile_new.html", "partials/admin/_site_field.html", form=form, contract=contract,
                   line=profiles.licence_line(session, contract), licence_error=None)
 

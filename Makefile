@@ -20,9 +20,9 @@ setup: $(VENV)/.installed system-deps
 .PHONY: system-deps
 
 system-deps:
-	@command -v espeak-ng >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 || \
-	  { (apt-get update -qq && apt-get install -y -qq chromium espeak-ng) >/dev/null || \
-	    echo "note: could not install chromium/espeak-ng with apt-get; install them to run every test"; }
+	@command -v espeak-ng >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 && command -v java >/dev/null 2>&1 || \
+	  { (apt-get update -qq && apt-get install -y -qq chromium espeak-ng default-jre-headless) >/dev/null || \
+	    echo "note: could not install chromium/espeak-ng/java with apt-get; install them to run every test"; }
 
 migrate: setup
 	$(BIN)/flask migrate

@@ -106,4 +106,6 @@ def _run_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a SAVEPOINT rolled back: the outer work still stands
+        return
     session.info.pop("after_commit", None)

@@ -188,6 +188,8 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["phone"] = format_phone
     app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt) if value else ""
+    # <time datetime>: HTML allows at most milliseconds, so whole seconds
+    app.jinja_env.filters["isodatetime"] = lambda value: value.isoformat(timespec="seconds") if value else ""
     app.jinja_env.globals["now"] = datetime.now
     app.jinja_env.globals["service_url"] = service_url
 

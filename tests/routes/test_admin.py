@@ -507,7 +507,7 @@ def test_focus_moves_to_what_comes_next_when_the_pressed_button_is_gone(client, 
     assert re.search(r'<input[^>]*autofocus[^>]*id="code"|<input[^>]*id="code"[^>]*autofocus', requested)
     assert "autofocus" not in client.get(f"/ums/profiles/{max_}").text  # never on a plain page load
     released = client.post(f"/ums/profiles/{max_}/services/voicemail/release", headers=HTMX).text
-    assert re.search(r'id="nq-voicemail"[^>]*autofocus', released, re.S)
+    assert re.search(r'id="undo-voicemail"[^>]*autofocus', released, re.S)  # the undo offer
     assigned = client.post(f"/ums/profiles/{max_}/services/fax", headers=HTMX,
                            data={"number_id": number_id(db_session, "+4930123456750")}).text
     assert 'id="assign-fax"' in assigned and "autofocus" not in assigned  # htmx keeps the focus by id

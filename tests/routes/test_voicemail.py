@@ -227,13 +227,17 @@ def test_filter_search_and_pagination_partial(as_anna, db_session, profile):
 
 
 def test_a_filter_that_cannot_be_used_says_why_next_to_the_field(anna_en, profile):
-    response = anna_en.get(base(profile), query_string={"day": "2026-13-45", "caller": "1" * 41}, headers=HTMX)
+    response = anna_en.get(base(profile), query_string={"since": "2026-13-45", "caller": "1" * 41}, headers=HTMX)
     assert response.status_code == 200
-    assert re.search(r'id="day-errors"[^>]*role="alert">Not a valid date', response.text)
+    assert re.search(r'id="since-errors"[^>]*role="alert">Not a valid date', response.text)
     assert 'id="caller-errors"' in response.text
+    backwards = anna_en.get(base(profile), query_string={"since": "2026-03-12", "until": "2026-03-11"}, headers=HTMX)
+    assert re.search(r'id="until-errors"[^>]*role="alert">The end of the period must not be before its start',
+                     backwards.text)
     for day in ("0001-01-01", "9999-12-31"):  # the calendar's edges, in Berlin time: no overflow
-        edge = anna_en.get(base(profile), query_string={"day": day}, headers=HTMX)
-        assert edge.status_code == 200 and "No messages match the filter" in edge.text
+        for key in ("day", "since", "until"):
+            edge = anna_en.get(base(profile), query_string={key: day}, headers=HTMX)
+            assert edge.status_code == 200 and 'id="vm-messages"' in edge.text
 
 
 def test_someone_elses_message_is_404(as_anna, db_session, profile):
@@ -404,13 +408,19 @@ def test_empty_text_greeting_is_refused(as_anna, profile):
     assert response.status_code == 422 and 'id="busy-text-errors"' in response.text
 
 
-def test_a_refused_absence_greeting_keeps_its_dates_only_in_the_form_that_was_sent(anna_en, profile):
+def test_the_absence_period_of_a_new_greeting_is_typed_once_for_all_three_ways(anna_en, profile):
+    page = anna_en.get(f"{base(profile)}/greetings").text
+    card = page[page.index('id="greeting-absence"'):]
+    assert card.count('name="absence_from"') == 1 and card.count('name="absence_until"') == 1
+    # the fields belong to the upload form; recording and text include them
+    assert re.search(r'id="absence-new-from"[^>]*form="upload-absence-form"|form="upload-absence-form"[^>]*id="absence-new-from"', card)
+    assert card.count('hx-include="#absence-new-period"') == 2
     response = anna_en.post(f"{base(profile)}/greetings/absence", headers=HTMX, data={
         "source": "tts", "text": "Ich bin im Urlaub.", "absence_from": "2026-12-10", "absence_until": "2026-12-01"})
     assert response.status_code == 422
-    assert re.search(r'id="absence-tts-until-errors"[^>]*>The end of the period must not be before its start',
+    assert re.search(r'id="absence-new-until-errors"[^>]*>The end of the period must not be before its start',
                      response.text)
-    assert response.text.count('value="2026-12-10"') == 1  # the TTS form, not the upload and recording forms
+    assert response.text.count('value="2026-12-10"') == 1  # kept, once
 
 
 def test_absence_period_without_an_active_absence_greeting_says_why(anna_en, profile):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event, func, select
@@ -488,3 +489,17 @@ def test_cli_deposits_a_given_audio_file(runner, db_session, profile, tmp_path):
     assert newest.duration_ms == pytest.approx(1000, abs=50)
     both = runner.invoke(args=["voicemail-deposit", ANNA_NUMBER, "--file", str(audio_file), "--text", "x"])
     assert both.exit_code != 0
+
+
+def test_message_filter_takes_a_date_range_with_either_end_open(db_session, profile):
+    base = datetime(2026, 3, 10, 22, 30, tzinfo=UTC)  # 23:30 in Berlin: still the 10th there
+    days = [deposit(db_session, caller=f"+494011122{n}", received_at=base + timedelta(days=n)) for n in range(4)]
+
+    def found(**kw):
+        ids = {m.id for m in vm.list_messages(db_session, profile, vm.MessageQuery(**kw), tz=ZoneInfo("Europe/Berlin")).items}
+        return [n for n, m in enumerate(days) if m.id in ids]
+
+    assert found(since=date(2026, 3, 11), until=date(2026, 3, 12)) == [1, 2]
+    assert found(since=date(2026, 3, 12)) == [2, 3]
+    assert found(until=date(2026, 3, 10)) == [0]
+    assert found(since=date(2026, 3, 10), until=date(2026, 3, 10)) == [0]

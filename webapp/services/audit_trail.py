@@ -6,14 +6,14 @@ the customers whose UMS the reader may manage.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import AuditEntry, Customer, User
-from . import authz
+from . import authz, phone
 from .profiles import printable, refusal_without_customers, valid_id
 
 PER_PAGE = 50
@@ -77,11 +77,16 @@ def _voicemail_labels(key: str) -> dict:
     return {getattr(k, "value", k): v for k, v in labels.items()}
 
 
-def details(entry: AuditEntry) -> list[tuple[str, str]]:
+def details(entry: AuditEntry, numbers: dict | None = None) -> list[tuple[str, str]]:
     """An entry's details as (label, text) pairs a customer can read: field names translated,
-    numbers in national format, changes as „old → new“."""
+    numbers as everywhere (``phone.display``, the extension set off when ``numbers`` knows the
+    number's block), changes as „old → new“."""
     from .dashboard import SERVICE_LABELS
-    from .phone import display
+
+    numbers = numbers or {}
+
+    def display(value: str) -> str:
+        return phone.display(numbers.get(value, value))
 
     rows: list[tuple[str, str]] = []
     for key, value in (entry.detail or {}).items():
@@ -122,6 +127,7 @@ class AuditPage:
     total: int
     filter: AuditFilter
     customers: list[Customer]
+    numbers: dict = field(default_factory=dict)  # E.164 → PhoneNumber of the page's numbers
 
     @property
     def pages(self) -> int:
@@ -131,6 +137,9 @@ class AuditPage:
     def customers_by_id(self) -> dict[int, Customer]:
         return {c.id: c for c in self.customers}
 
+    def describe(self, entry: AuditEntry) -> list[tuple[str, str]]:
+        return details(entry, self.numbers)
+
 
 def can_read(session: Session, user: User) -> authz.Decision:
     if authz.customers_with_ums_access(session, user):
@@ -138,7 +147,8 @@ def can_read(session: Session, user: User) -> authz.Decision:
     return authz.Decision(False, refusal_without_customers(session, user))
 
 
-def entries(session: Session, user: User, flt: AuditFilter) -> AuditPage:
+def _condition(session: Session, user: User, flt: AuditFilter):
+    """The customers the reader may see and the filter's WHERE clause."""
     customers = authz.customers_with_ums_access(session, user)
     if not customers:
         can_read(session, user).require()
@@ -156,7 +166,11 @@ def entries(session: Session, user: User, flt: AuditFilter) -> AuditPage:
         like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         conditions.append(or_(func.lower(AuditEntry.subject).like(like, escape="\\"),
                               func.lower(AuditEntry.actor_email).like(like, escape="\\")))
-    where = and_(*conditions)
+    return customers, and_(*conditions)
+
+
+def entries(session: Session, user: User, flt: AuditFilter) -> AuditPage:
+    customers, where = _condition(session, user, flt)
     total = session.scalar(select(func.count()).select_from(AuditEntry).where(where)) or 0
     pages = max((total + flt.per_page - 1) // flt.per_page, 1)
     page = min(max(flt.page, 1), pages)
@@ -165,4 +179,47 @@ def entries(session: Session, user: User, flt: AuditFilter) -> AuditPage:
     rows = list(session.scalars(
         select(AuditEntry).where(where).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         .limit(flt.per_page).offset((page - 1) * flt.per_page)))
-    return AuditPage(rows, total, flt, customers)
+    return AuditPage(rows, total, flt, customers, numbers=phone.numbers_by_e164(session, _numbers_in(rows)))
+
+
+def _numbers_in(rows: list[AuditEntry]) -> set[str]:
+    found: set[str] = set()
+    for entry in rows:
+        for key, value in (entry.detail or {}).items():
+            if key in ("number", "previous") and isinstance(value, str):
+                found.add(value)
+            elif key == "numbers_released" and isinstance(value, list):
+                found.update(v for v in value if isinstance(v, str))
+    return found
+
+
+def iter_entries(session: Session, user: User, flt: AuditFilter, batch: int = 500):
+    """Every entry the filter finds, newest first, fetched in batches (the CSV export):
+    (entry, customer number, its details as (label, text) pairs)."""
+    customers, where = _condition(session, user, flt)
+    numbers_of = {c.id: c.number for c in customers}
+    offset = 0
+    while True:
+        rows = list(session.scalars(select(AuditEntry).where(where)
+                                    .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+                                    .limit(batch).offset(offset)))
+        numbers = phone.numbers_by_e164(session, _numbers_in(rows))
+        for entry in rows:
+            yield entry, numbers_of.get(entry.customer_id, ""), details(entry, numbers)
+        if len(rows) < batch:
+            return
+        offset += batch
+
+
+def csv_header() -> list[str]:
+    return [str(_l("When")), str(_l("Who")), str(_l("Action")), str(_l("Profile")), str(_l("Customer")),
+            str(_l("Details"))]
+
+
+def csv_rows(session: Session, user: User, flt: AuditFilter):
+    """The rows of the audit CSV export, as the page shows them."""
+    from flask_babel import to_user_timezone
+
+    for entry, customer_number, pairs in iter_entries(session, user, flt):
+        yield [to_user_timezone(entry.at), entry.actor_email, str(ACTION_LABELS.get(entry.action, entry.action)),
+               entry.subject, customer_number, "; ".join(f"{label}: {text}" for label, text in pairs)]

@@ -127,13 +127,15 @@ def assign_number(session: Session, actor: User, profile: UmsProfile, service: S
     return assignment
 
 
-def release_number(session: Session, actor: User, profile: UmsProfile, service: Service) -> None:
-    """Unbind the service's number; the service and its data stay with the profile."""
+def release_number(session: Session, actor: User, profile: UmsProfile, service: Service) -> PhoneNumber | None:
+    """Unbind the service's number; the service and its data stay with the profile. Returns the
+    released number (for the undo offer), None if the service had none."""
     authz.can_manage_ums(session, actor, profile.customer).require()
     assignment = _assignment(session, profile, service)
     if assignment is None or assignment.number is None:
-        return
-    released = assignment.number.e164
+        return None
+    number = assignment.number
+    released = number.e164
     assignment.number_id = None
     assignment.number = None
     assignment.assigned_at = None
@@ -142,3 +144,21 @@ def release_number(session: Session, actor: User, profile: UmsProfile, service: 
                  service=service.value, number=released)
     platform.emit(session, "number.released", profile_id=profile.id, service=service.value, number=released)
     session.flush()
+    return number
+
+
+def released_offer(session: Session, profile: UmsProfile, service: str,
+                   number_id: int | None) -> tuple[Service, PhoneNumber] | None:
+    """The undo offer for a release: the number, while it is a free number of the profile's site
+    and the service has none."""
+    try:
+        svc = Service(service)
+    except ValueError:
+        return None
+    number = session.get(PhoneNumber, number_id) if valid_id(number_id) else None
+    if number is None or number.site_id != profile.site_id or session.scalar(select(_number_in_use(number.id))):
+        return None
+    current = _assignment(session, profile, svc)
+    if current is not None and current.number_id is not None:
+        return None
+    return svc, number

@@ -32,3 +32,16 @@ def display(number) -> str:
     if extension and e164.endswith(extension) and len(e164) > len(extension):
         return f"{_format_e164(e164[: -len(extension)])}-{extension}"
     return _format_e164(e164)
+
+
+def numbers_by_e164(session, e164s) -> dict:
+    """The platform's ``PhoneNumber`` rows for these E.164 strings, in one query: where only the
+    string was kept (audit entries, deposits), ``display`` can then set off the extension."""
+    from sqlalchemy import select
+
+    from ..models import PhoneNumber
+
+    wanted = sorted({e for e in e164s if e})
+    if not wanted:
+        return {}
+    return {n.e164: n for n in session.scalars(select(PhoneNumber).where(PhoneNumber.e164.in_(wanted)))}

@@ -8,7 +8,7 @@ platform must know, a provisioning event — all in the caller's transaction (se
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from flask import current_app
@@ -51,6 +51,11 @@ BEFORE_PROFILE_DELETE: list[Callable[[Session, UmsProfile], None]] = []
 
 # --- reading -------------------------------------------------------------------------------------
 
+PAGE_SIZES = (10, 25, 50, 100)
+# Sort keys of the profile list (kept in the URL as ``sort`` and ``dir``).
+SORT_KEYS = ("name", "email", "site", "access")
+
+
 @dataclass(frozen=True)
 class ProfileFilter:
     q: str = ""
@@ -58,6 +63,26 @@ class ProfileFilter:
     site_id: int | None = None
     page: int = 1
     per_page: int = PER_PAGE
+    sort: str = "name"
+    descending: bool = False
+
+    @classmethod
+    def parse(cls, q: str = "", contract_id: int | None = None, site_id: int | None = None,
+              page: int | None = None, per_page: int | None = None, sort: str | None = None,
+              direction: str | None = None) -> ProfileFilter:
+        """A filter from URL parameters; unknown values fall back to the defaults."""
+        return cls(q=q, contract_id=contract_id, site_id=site_id, page=page or 1,
+                   per_page=per_page if per_page in PAGE_SIZES else PER_PAGE,
+                   sort=sort if sort in SORT_KEYS else "name", descending=direction == "desc")
+
+    def args(self, **overrides) -> dict:
+        """The URL parameters of this state (defaults left out), for links and the CSV export."""
+        values = {"q": self.q or None, "contract": self.contract_id, "site": self.site_id,
+                  "sort": None if self.sort == "name" else self.sort, "dir": "desc" if self.descending else None,
+                  "size": None if self.per_page == PER_PAGE else self.per_page,
+                  "page": None if self.page == 1 else self.page}
+        values.update(overrides)
+        return {k: v for k, v in values.items() if v is not None}
 
 
 @dataclass
@@ -187,6 +212,23 @@ def list_profiles(session: Session, user: User, flt: ProfileFilter) -> ProfilePa
                        licences=lines, refused=refused, awaiting_access=awaiting)
     if not customers:
         return page
+    where = _list_condition(customers, flt)
+    page.total = session.scalar(select(func.count()).select_from(UmsProfile).where(where)) or 0
+    number = min(max(flt.page, 1), page.pages)
+    if number != flt.page:
+        page.filter = replace(flt, page=number)
+    page.rows = list(session.scalars(
+        _sorted(select(UmsProfile).where(where), flt)
+        .options(
+            selectinload(UmsProfile.assignments).joinedload(ServiceAssignment.number),
+            selectinload(UmsProfile.user),
+        )
+        .limit(flt.per_page).offset((number - 1) * flt.per_page)
+    ))
+    return page
+
+
+def _list_condition(customers: list[Customer], flt: ProfileFilter):
     conditions = [UmsProfile.customer_id.in_([c.id for c in customers])]
     for column, value in ((UmsProfile.contract_id, flt.contract_id), (UmsProfile.site_id, flt.site_id)):
         if value is not None:
@@ -195,21 +237,47 @@ def list_profiles(session: Session, user: User, flt: ProfileFilter) -> ProfilePa
     search = _search_condition(flt.q)
     if search is not None:
         conditions.append(search)
-    where = and_(*conditions)
-    page.total = session.scalar(select(func.count()).select_from(UmsProfile).where(where)) or 0
-    number = min(max(flt.page, 1), page.pages)
-    if number != flt.page:
-        page.filter = ProfileFilter(flt.q, flt.contract_id, flt.site_id, number, flt.per_page)
-    page.rows = list(session.scalars(
-        select(UmsProfile).where(where)
-        .options(
-            selectinload(UmsProfile.assignments).joinedload(ServiceAssignment.number),
-            selectinload(UmsProfile.user),
-        )
-        .order_by(UmsProfile.last_name, UmsProfile.first_name, UmsProfile.id)
-        .limit(flt.per_page).offset((number - 1) * flt.per_page)
-    ))
-    return page
+    return and_(*conditions)
+
+
+def _sorted(query, flt: ProfileFilter):
+    """The list's order: by the chosen column, then by name and id so pages never overlap."""
+    name = [func.lower(UmsProfile.last_name), func.lower(UmsProfile.first_name)]
+    if flt.sort == "email":
+        keys = [UmsProfile.email_normalized]
+    elif flt.sort == "site":
+        query = query.join(Site, Site.id == UmsProfile.site_id).join(Contract, Contract.id == UmsProfile.contract_id)
+        keys = [Contract.number, func.lower(Site.name)]
+    elif flt.sort == "access":
+        # invited (no password yet) before active, ascending
+        query = query.join(User, User.id == UmsProfile.user_id)
+        keys = [User.password_set_at.is_not(None)]
+    else:
+        keys = []
+    keys = keys + name + [UmsProfile.id]
+    return query.order_by(*(k.desc() if flt.descending else k for k in keys))
+
+
+def iter_profiles(session: Session, user: User, flt: ProfileFilter, batch: int = 500):
+    """Every profile the list with ``flt`` shows (all pages, in its order), fetched in batches so an
+    export of 10,000 rows never holds them all: (profile, {service: PhoneNumber}) pairs."""
+    customers = authz.customers_with_ums_access(session, user)
+    if not customers:
+        return
+    where = _list_condition(customers, flt)
+    last_offset = 0
+    while True:
+        rows = list(session.scalars(
+            _sorted(select(UmsProfile).where(where), flt)
+            .options(selectinload(UmsProfile.assignments).joinedload(ServiceAssignment.number),
+                     selectinload(UmsProfile.user), selectinload(UmsProfile.site),
+                     selectinload(UmsProfile.contract))
+            .limit(batch).offset(last_offset)))
+        for profile in rows:
+            yield profile, {a.service: a.number for a in profile.assignments if a.number is not None}
+        if len(rows) < batch:
+            return
+        last_offset += batch
 
 
 def get_for_admin(session: Session, user: User, profile_id: int) -> UmsProfile:
@@ -285,64 +353,117 @@ def _lock_contract(session: Session, contract: Contract) -> None:
     session.execute(select(Contract.id).where(Contract.id == contract.id).with_for_update())
 
 
-def _free_licence(session: Session, contract: Contract) -> Licence | None:
+def _free_licences(session: Session, contract: Contract, count: int) -> list[Licence]:
     taken = select(UmsProfile.licence_id).where(UmsProfile.licence_id == Licence.id)
-    return session.scalar(
+    return list(session.scalars(
         select(Licence).where(Licence.contract_id == contract.id, ~exists(taken))
-        .order_by(Licence.id).limit(1)
-    )
+        .order_by(Licence.id).limit(count)
+    ))
+
+
+def _emails_in_use(session: Session, normalized: list[str]) -> set[str]:
+    """Which of these addresses profiles or logins already use (two queries per 500)."""
+    found: set[str] = set()
+    for start in range(0, len(normalized), 500):
+        chunk = normalized[start:start + 500]
+        found.update(session.scalars(select(UmsProfile.email_normalized)
+                                     .where(UmsProfile.email_normalized.in_(chunk))))
+        found.update(session.scalars(select(func.lower(User.email)).where(func.lower(User.email).in_(chunk))))
+    return found
+
+
+@dataclass(frozen=True)
+class NewProfile:
+    """What „Unified Messaging Profil anlegen“ (or one row of a CSV import) asks for."""
+
+    contract_id: int | None
+    site_id: int | None
+    last_name: str
+    first_name: str
+    email: str
+    language: str = "de"
 
 
 def create_profile(session: Session, actor: User, *, contract_id: int | None, site_id: int | None,
                    last_name: str, first_name: str, email: str, language: str = "de") -> UmsProfile:
     """„Unified Messaging Profil anlegen“: a profile on a free licence, its UMS user login and the
     invitation to set a password."""
-    contract = contract_for_admin(session, actor, contract_id)
-    site = session.get(Site, site_id) if valid_id(site_id) else None
-    if site is None or site.contract_id != contract.id:
-        raise ValidationFailed(_l("Please choose a site of contract %(contract)s.", contract=contract.number),
-                               field="site_id")
-    last = _clean_name(last_name, "last_name", _l("Please enter the name."))
-    first = _clean_name(first_name, "first_name", _l("Please enter the first name."))
-    normalized = accounts.normalize_email(email)
-    language = language if language in LANGUAGES else "de"
+    return create_profiles(session, actor, [NewProfile(contract_id, site_id, last_name, first_name, email,
+                                                       language)])[0]
 
-    _lock_contract(session, contract)
-    if email_in_use(session, normalized):
-        raise email_taken_error(normalized)
-    licence = _free_licence(session, contract)
-    if licence is None:
-        raise licence_exhausted_error(contract, licence_line(session, contract))
+
+def create_profiles(session: Session, actor: User, items: list[NewProfile]) -> list[UmsProfile]:
+    """Create every profile or none (the first refusal raises): each on a free licence of its
+    contract, with its UMS user login and invitation. The rows are written in batches, so a
+    thousand profiles take a few statements each, not a dozen."""
+    contracts: dict[int, Contract] = {}
+    prepared = []
+    for item in items:
+        contract = contracts.get(item.contract_id) if item.contract_id is not None else None
+        if contract is None:
+            contract = contract_for_admin(session, actor, item.contract_id)
+            contracts[contract.id] = contract
+        site = next((s for s in contract.sites if s.id == item.site_id), None) if valid_id(item.site_id) else None
+        if site is None:
+            raise ValidationFailed(_l("Please choose a site of contract %(contract)s.", contract=contract.number),
+                                   field="site_id")
+        last = _clean_name(item.last_name, "last_name", _l("Please enter the name."))
+        first = _clean_name(item.first_name, "first_name", _l("Please enter the first name."))
+        normalized = accounts.normalize_email(item.email)
+        language = item.language if item.language in LANGUAGES else "de"
+        prepared.append((item, contract, site, last, first, normalized, language))
+
+    for contract in contracts.values():
+        _lock_contract(session, contract)
+    addresses = [p[5] for p in prepared]
+    taken = _emails_in_use(session, addresses)
+    duplicate = next((a for i, a in enumerate(addresses) if a in taken or a in addresses[:i]), None)
+    if duplicate is not None:
+        raise email_taken_error(duplicate)
+    licences: dict[int, list[Licence]] = {}
+    for contract in contracts.values():
+        needed = sum(1 for p in prepared if p[1] is contract)
+        licences[contract.id] = _free_licences(session, contract, needed)
+        if len(licences[contract.id]) < needed:
+            raise licence_exhausted_error(contract, licence_line(session, contract))
 
     try:
         with session.begin_nested():
-            user = User(email=normalized, display_name=f"{first} {last}", password_hash=None,
-                        locale=language)
-            session.add(user)
+            users = [User(email=normalized, display_name=f"{first} {last}", password_hash=None, locale=language)
+                     for _item, _contract, _site, last, first, normalized, language in prepared]
+            session.add_all(users)
             session.flush()
-            session.add(RoleGrant(user_id=user.id, role=Role.UMS_USER, customer_id=contract.customer_id))
-            profile = UmsProfile(
-                customer_id=contract.customer_id, contract_id=contract.id, site_id=site.id,
-                licence_id=licence.id, user_id=user.id, last_name=last, first_name=first,
-                email=(email or "").strip(), email_normalized=normalized, language=language,
-                created_by_id=actor.id,
-            )
-            session.add(profile)
+            session.add_all(RoleGrant(user_id=user.id, role=Role.UMS_USER, customer_id=p[1].customer_id)
+                            for user, p in zip(users, prepared, strict=True))
+            created = []
+            for user, (item, contract, site, last, first, normalized, language) in zip(users, prepared, strict=True):
+                created.append(UmsProfile(
+                    customer_id=contract.customer_id, contract_id=contract.id, site_id=site.id,
+                    licence_id=licences[contract.id].pop(0).id, user_id=user.id, last_name=last, first_name=first,
+                    email=(item.email or "").strip(), email_normalized=normalized, language=language,
+                    created_by_id=actor.id, user=user, contract=contract, site=site,
+                ))
+            session.add_all(created)
             session.flush()
     except IntegrityError as exc:
-        # A parallel request won the race for this address or this licence.
-        if email_in_use(session, normalized):
-            raise email_taken_error(normalized) from exc
+        # A parallel request won the race for an address or a licence.
+        raced = _emails_in_use(session, addresses)
+        if raced:
+            raise email_taken_error(next(a for a in addresses if a in raced)) from exc
+        contract = next(iter(contracts.values()))
         raise licence_exhausted_error(contract, licence_line(session, contract)) from exc
 
-    audit.record(session, actor, "profile.created", customer_id=contract.customer_id,
-                 profile_id=profile.id, subject=_subject(profile), contract=contract.number,
-                 site=site.name, email=normalized)
-    platform.emit(session, "profile.created", profile_id=profile.id, customer=contract.customer.number,
-                  contract=contract.number, site=site.name, email=normalized,
-                  first_name=first, last_name=last)
-    _send_invitation(session, actor, profile)
-    return profile
+    for profile, (_item, contract, site, last, first, normalized, _language) in zip(created, prepared, strict=True):
+        audit.record(session, actor, "profile.created", customer_id=contract.customer_id,
+                     profile_id=profile.id, subject=_subject(profile), contract=contract.number,
+                     site=site.name, email=normalized)
+        platform.emit(session, "profile.created", profile_id=profile.id, customer=contract.customer.number,
+                      contract=contract.number, site=site.name, email=normalized,
+                      first_name=first, last_name=last)
+    session.flush()  # the audit entries and events in one batch each, before the invitations' own flushes
+    for profile in created:
+        _send_invitation(session, actor, profile)
+    return created
 
 
 def _subject(profile: UmsProfile) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from flask_wtf.file import FileField
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
@@ -60,10 +61,23 @@ class AssignNumberForm(FlaskForm):
                             validators=[DataRequired(_l("Please choose a number."))])
 
 
+class ImportForm(FlaskForm):
+    """CSV import of UMS profiles: the file, or (after a clean preview) its content again."""
+
+    file = FileField(_l("CSV file"))
+    content = HiddenField()
+
+
 class EmptyForm(FlaskForm):
     """Buttons that only post (resend, release, delete, request code): CSRF only."""
 
 
-def choices(items) -> list[SelectChoice]:
-    """``[(value, label), …]`` as WTForms choices."""
-    return [SelectChoice(value, label) for value, label in items]
+def choices(items, placeholder=None) -> list[SelectChoice]:
+    """``[(value, label), …]`` as WTForms choices; a required select starts with an empty
+    ``placeholder`` option (HTML wants one, and nothing is chosen by accident)."""
+    first = [SelectChoice("", placeholder)] if placeholder else []
+    return first + [SelectChoice(value, label) for value, label in items]
+
+
+def choose_placeholder() -> str:
+    return str(_l("– please choose –"))

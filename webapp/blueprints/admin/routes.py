@@ -3,13 +3,25 @@ assignment, delete, audit trail. Routes parse, load + authorise, call one servic
 
 from __future__ import annotations
 
-from flask import flash, request, url_for
+import base64
+import binascii
+
+from flask import Response, flash, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from ... import htmx, web
 from ...htmx import render, wants_partial
-from ...services import audit_trail, authz, email_change, numbers, phone, profiles
+from ...services import (
+    audit_trail,
+    authz,
+    email_change,
+    numbers,
+    phone,
+    profile_csv,
+    profiles,
+)
 from ...services.errors import (
     DomainError,
     EmailTaken,
@@ -17,15 +29,18 @@ from ...services.errors import (
     NumberTaken,
     ValidationFailed,
 )
+from ..downloads import csv_response
 from . import bp
 from .forms import (
     AssignNumberForm,
     CodeForm,
     EmptyForm,
+    ImportForm,
     NewEmailForm,
     ProfileCreateForm,
     ProfileEditForm,
     choices,
+    choose_placeholder,
 )
 
 FIELD_ERRORS = (ValidationFailed, EmailTaken, LicenceExhausted, NumberTaken)
@@ -57,16 +72,87 @@ def _require_admin_area() -> None:
 @login_required
 def overview():
     _require_admin_area()
-    flt = profiles.ProfileFilter(q=request.args.get("q", "")[:100], contract_id=_int_arg("contract"),
-                                 site_id=_int_arg("site"), page=_int_arg("page") or 1)
-    view = profiles.list_profiles(web.session(), current_user, flt)
-    return render("admin/overview.html", "partials/admin/_profile_list.html", view=view)
+    view = profiles.list_profiles(web.session(), current_user, _profile_filter())
+    return render("admin/overview.html", "partials/admin/_profile_list.html", view=view,
+                  page_sizes=profiles.PAGE_SIZES)
+
+
+def _profile_filter() -> profiles.ProfileFilter:
+    """The list's state from the URL: search, filters, sort, direction, page size and page."""
+    return profiles.ProfileFilter.parse(
+        q=request.args.get("q", "")[:100], contract_id=_int_arg("contract"), site_id=_int_arg("site"),
+        page=_int_arg("page"), per_page=_int_arg("size"), sort=request.args.get("sort"),
+        direction=request.args.get("dir"))
+
+
+@bp.get("/ums/profiles.csv")
+@login_required
+def export_profiles():
+    """The profile list with its search, filters and order, every page, as CSV."""
+    _require_admin_area()
+    rows = profile_csv.export_rows(web.session(), current_user, _profile_filter())
+    return csv_response(profile_csv.export_header(), rows, "ums-profile")
+
+
+# --- CSV import --------------------------------------------------------------------------------------
+
+IMPORT_PARTIAL = "partials/admin/_import.html"
+
+
+@bp.get("/ums/import/template.csv")
+@login_required
+def import_template():
+    _require_admin_area()
+    response = Response(profile_csv.template_csv(), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="ums-profile-vorlage.csv"'
+    return response
+
+
+@bp.route("/ums/import", methods=["GET", "POST"])
+@login_required
+def import_profiles():
+    """Upload → preview (per row what happens, every error next to its row) → import all or none."""
+    session = web.session()
+    _require_admin_area()
+    profiles.creatable_contracts(session, current_user)  # refused with the reason if none
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return render("admin/import.html", IMPORT_PARTIAL, status=422 if request.method == "POST" else 200,
+                      form=form, preview=None, content="")
+    data = _import_data(form)
+    confirmed = request.form.get("action") == "import"
+    try:
+        if confirmed:
+            preview, created = profile_csv.run_import(session, current_user, data)
+        else:
+            preview, created = profile_csv.check(session, current_user, data), []
+    except DomainError as exc:
+        form.file.errors = [*form.file.errors, str(exc.message)]
+        return render("admin/import.html", IMPORT_PARTIAL, status=422, form=form, preview=None, content="")
+    if created:
+        flash(ngettext("%(num)d UMS profile imported; the invitations are on their way.",
+                       "%(num)d UMS profiles imported; the invitations are on their way.", len(created)), "success")
+        return htmx.redirect(url_for("admin.overview"))
+    return render("admin/import.html", IMPORT_PARTIAL, status=200 if preview.ok else 422, form=form,
+                  preview=preview, content=base64.b64encode(data).decode("ascii") if preview.ok else "")
+
+
+def _import_data(form: ImportForm) -> bytes:
+    """The uploaded file, or the content the clean preview carried to the „Import“ button."""
+    if form.file.data:
+        return form.file.data.read(profile_csv.MAX_BYTES + 1)
+    try:
+        return base64.b64decode(form.content.data or "", validate=True)
+    except (binascii.Error, ValueError):
+        return b""
 
 
 # --- create ------------------------------------------------------------------------------------------
 
 def _contract_choices(form: ProfileCreateForm, contracts, selected):
-    form.contract_id.choices = choices((c.id, f"{c.number} · {c.customer.name}") for c in contracts)
+    form.contract_id.choices = choices(((c.id, f"{c.number} · {c.customer.name}") for c in contracts),
+                                       choose_placeholder())
     form.site_id.choices = choices((s.id, s.name) for s in (selected.sites if selected else []))
 
 
@@ -115,6 +201,13 @@ def site_choices():
 
 # --- edit ----------------------------------------------------------------------------------------------
 
+def _released_from_args(session, profile):
+    """The undo offer after a release without JavaScript (``?released=<service>&number=<id>``)."""
+    if request.method != "GET" or "released" not in request.args:
+        return None
+    return numbers.released_offer(session, profile, request.args.get("released", ""), _int_arg("number"))
+
+
 def _edit_context(profile, **overrides):
     session = web.session()
     details = overrides.pop("details_form", None) or ProfileEditForm(formdata=None, obj=profile)
@@ -139,6 +232,8 @@ def _edit_context(profile, **overrides):
         "service_labels": numbers.SERVICE_LABELS,
         "action_form": EmptyForm(formdata=None),
         "request_error": None,
+        # (service, number) just released: the services region offers to undo it
+        "released": _released_from_args(session, profile),
         # The id of the element that takes the focus after this swap, when the one the user acted
         # on is gone (htmx honours autofocus in swapped content and restores a kept id itself).
         "focus": None,
@@ -302,9 +397,16 @@ def release_number(profile_id: int, service: str):
     session = web.session()
     profile = profiles.get_for_admin(session, current_user, profile_id)
     svc = numbers.parse_service(service)
-    numbers.release_number(session, current_user, profile, svc)
-    return _respond(profile, SERVICES_PARTIAL, event="numbers-changed", focus=f"nq-{svc.value}", toast=_(
-        "The number of %(service)s is released; its data is kept.", service=numbers.SERVICE_LABELS[svc]))
+    released = numbers.release_number(session, current_user, profile, svc)
+    if released is not None and not wants_partial():
+        # without JavaScript the page after the redirect offers the undo
+        return htmx.redirect(url_for("admin.edit_profile", profile_id=profile.id, released=svc.value,
+                                     number=released.id))
+    # The region offers „Undo“ (assigning the same number again, if still free) and takes the focus.
+    return _respond(profile, SERVICES_PARTIAL, event="numbers-changed", focus=f"undo-{svc.value}",
+                    released=(svc, released) if released is not None else None, toast=_(
+                        "The number of %(service)s is released; its data is kept.",
+                        service=numbers.SERVICE_LABELS[svc]))
 
 
 @bp.get("/ums/profiles/<int:profile_id>/services")
@@ -330,13 +432,26 @@ def free_numbers(profile_id: int, service: str):
 
 # --- audit trail -----------------------------------------------------------------------------------------
 
+def _audit_filter() -> audit_trail.AuditFilter:
+    return audit_trail.AuditFilter(customer_id=_int_arg("customer"), action=request.args.get("action", ""),
+                                   q=request.args.get("q", "")[:100], profile_id=_int_arg("profile"),
+                                   page=_int_arg("page") or 1)
+
+
+@bp.get("/ums/audit.csv")
+@login_required
+def export_audit():
+    """The audit trail with its filters, every page, as CSV."""
+    _require_admin_area()
+    rows = audit_trail.csv_rows(web.session(), current_user, _audit_filter())
+    return csv_response(audit_trail.csv_header(), rows, "ums-protokoll")
+
+
 @bp.get("/ums/audit")
 @login_required
 def audit():
     _require_admin_area()
-    flt = audit_trail.AuditFilter(customer_id=_int_arg("customer"), action=request.args.get("action", ""),
-                                  q=request.args.get("q", "")[:100], profile_id=_int_arg("profile"),
-                                  page=_int_arg("page") or 1)
+    flt = _audit_filter()
     view = audit_trail.entries(web.session(), current_user, flt)
     return render("admin/audit.html", "partials/admin/_audit_list.html", view=view,
-                  actions=audit_trail.ACTION_LABELS, describe=audit_trail.details)
+                  actions=audit_trail.ACTION_LABELS, describe=view.describe)

@@ -25,6 +25,12 @@ def my_services():
                   profile=profile, cards=cards)
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers and tools that ask for /favicon.ico get the page's icon, not a 404."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
+
+
 @bp.get("/no-role")
 @login_required
 def no_role():

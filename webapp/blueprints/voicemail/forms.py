@@ -137,8 +137,14 @@ class MessageFilterForm(FlaskForm):
 
     show = SelectField(_l("Show"), choices=[SelectChoice("all", _l("All messages")), SelectChoice("new", _l("New only"))], default="all")
     caller = SearchField(_l("Caller number"), validators=[Optional(), Length(max=40)])
-    day = DateField(_l("Date"), validators=[Optional()])
+    day = DateField(_l("Date"), validators=[Optional()])  # one day: links from before the range
+    since = DateField(_l("Received from"), validators=[Optional()])
+    until = DateField(_l("Received until"), validators=[Optional()])
     page = IntegerField(default=1, validators=[Optional()])
+
+    def validate_until(self, field):
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError(_l("The end of the period must not be before its start."))
 
 
 class MessageIdsForm(FlaskForm):

@@ -40,6 +40,8 @@ def _query(formdata) -> tuple[MessageFilterForm, vm.MessageQuery]:
         only_new=form.show.data == "new",
         caller=(form.caller.data or "").strip() if not form.caller.errors else "",
         day=form.day.data if not form.day.errors else None,
+        since=form.since.data if not form.since.errors else None,
+        until=form.until.data if not (form.until.errors or form.since.errors) else None,
         page=form.page.data if isinstance(form.page.data, int) and not form.page.errors else 1,
     )
     return form, query
@@ -48,7 +50,9 @@ def _query(formdata) -> tuple[MessageFilterForm, vm.MessageQuery]:
 def query_args(query: vm.MessageQuery, **overrides) -> dict:
     """URL parameters of a list state (links, redirects and hidden fields share them)."""
     args = {"show": "new" if query.only_new else "all", "caller": query.caller,
-            "day": query.day.isoformat() if query.day else "", "page": query.page}
+            "day": query.day.isoformat() if query.day else "",
+            "since": query.since.isoformat() if query.since else "",
+            "until": query.until.isoformat() if query.until else "", "page": query.page}
     args.update(overrides)
     return {k: v for k, v in args.items() if v not in ("", None) and not (k == "show" and v == "all")
             and not (k == "page" and v == 1)}
@@ -67,7 +71,7 @@ def _list(profile, formdata, *, status=200, trigger=None, undo_ids=None, error=N
     form, query = _query(formdata)
     page = vm.list_messages(web.session(), profile, query, tz=get_timezone())
     return render("voicemail/index.html", "partials/voicemail/_messages.html", status=status, trigger=trigger,
-                  profile=profile, page=page, filter_form=form, number=vm.number_of(web.session(), profile),
+                  profile=profile, page=page, filter_form=form, number=_number(profile),
                   undo_ids=undo_ids or [], query_args=query_args, oob=wants_partial(),
                   settings=vm.settings_of(web.session(), profile), error=error,
                   **_badge(profile, page.new_count))
@@ -108,6 +112,12 @@ def _badge(profile, new_count: int) -> dict:
     return {"vm_badge_count": new_count} if profile.user_id == current_user.id else {}
 
 
+def _number(profile):
+    """The voicemail's number as the heading shows it (``|phone`` sets off the extension)."""
+    found = vm.assignment(web.session(), profile)
+    return found.number if found else None
+
+
 def _toast(text) -> dict:
     return {"toast": str(text), "voicemail-changed": True}
 
@@ -121,6 +131,18 @@ def index(profile_id: int):
     profile = web.profile_for_use(profile_id)
     undo = [int(p) for p in request.args.get("undo", "").split(",") if p.isdigit()]
     return _list(profile, request.args, undo_ids=undo)
+
+
+@bp.get(BASE + "/messages.csv")
+@login_required
+def export_messages(profile_id: int):
+    """The message list with its filters (every page) as CSV for Excel, streamed."""
+    from ..downloads import csv_response
+
+    profile = web.profile_for_use(profile_id)
+    _form, query = _query(request.args)
+    return csv_response(vm.csv_header(), vm.csv_rows(web.session(), profile, query, tz=get_timezone()),
+                        "anrufbeantworter")
 
 
 @bp.get(BASE + "/messages/<int:message_id>/audio")
@@ -242,7 +264,7 @@ def _settings_page(profile, form, pin_form, *, status=200, trigger=None, partial
     settings = vm.settings_of(web.session(), profile)
     return render("voicemail/settings.html", partial, status=status, trigger=trigger, profile=profile,
                   form=form, pin_form=pin_form, settings=settings, pin_locked=vm.pin_locked(settings),
-                  number=vm.number_of(web.session(), profile))
+                  number=_number(profile))
 
 
 @bp.get(BASE + "/settings")
@@ -310,7 +332,7 @@ def _greetings_page(profile, *, kind=None, form=None, period_form=None, status=2
         formdata=None, absence_from=active_absence.absence_from if active_absence else None,
         absence_until=active_absence.absence_until if active_absence else None)
     ctx = dict(profile=profile, slots=slots, forms=forms, period_form=period,
-               number=vm.number_of(web.session(), profile), tts_available=vm.tts.available(),
+               number=_number(profile), tts_available=vm.tts.available(),
                source_labels=vm.SOURCE_LABELS, accept=vm.audio.ACCEPT_ATTRIBUTE, format_date=format_date)
     if kind is not None:
         ctx["slot"] = next(s for s in slots if s.kind == kind)

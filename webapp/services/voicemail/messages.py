@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -30,7 +30,9 @@ BOX = inbox.Box(
 class MessageQuery:
     only_new: bool = False
     caller: str = ""
-    day: date | None = None
+    day: date | None = None  # one day (older links); the page offers a range:
+    since: date | None = None
+    until: date | None = None
     page: int = 1
 
 
@@ -51,6 +53,14 @@ def new_count(session: Session, profile_id: int) -> int:
 def list_messages(session: Session, profile: UmsProfile, query: MessageQuery, *, tz=None) -> MessagePage:
     """One page of the profile's messages, newest first: three queries whatever the box size.
     (Deleted messages are purged by ``voicemail_jobs`` once their undo time is over.)"""
+    conditions = _conditions(profile, query, tz)
+    found = inbox.paginate(session, VoicemailMessage, conditions,
+                           (VoicemailMessage.received_at.desc(), VoicemailMessage.id.desc()), query.page, PAGE_SIZE)
+    return MessagePage(found.items, found.total, found.page, found.pages, new_count(session, profile.id),
+                       replace(query, page=found.page))
+
+
+def _conditions(profile: UmsProfile, query: MessageQuery, tz) -> list:
     conditions = [VoicemailMessage.profile_id == profile.id, VoicemailMessage.deleted_at.is_(None)]
     if query.only_new:
         conditions.append(VoicemailMessage.heard_at.is_(None))
@@ -58,10 +68,53 @@ def list_messages(session: Session, profile: UmsProfile, query: MessageQuery, *,
     if digits:
         conditions.append(VoicemailMessage.caller_e164.contains(digits, autoescape=True))
     conditions += inbox.day_conditions(VoicemailMessage.received_at, query.day, tz)
-    found = inbox.paginate(session, VoicemailMessage, conditions,
-                           (VoicemailMessage.received_at.desc(), VoicemailMessage.id.desc()), query.page, PAGE_SIZE)
-    return MessagePage(found.items, found.total, found.page, found.pages, new_count(session, profile.id),
-                       MessageQuery(query.only_new, query.caller, query.day, found.page))
+    conditions += _range_conditions(VoicemailMessage.received_at, query.since, query.until, tz)
+    return conditions
+
+
+def iter_messages(session: Session, profile: UmsProfile, query: MessageQuery, *, tz=None, batch: int = 500):
+    """Every message the list with ``query`` finds (all pages, newest first), read in batches:
+    for the CSV export, which never holds them all."""
+    from sqlalchemy import select
+
+    statement = (select(VoicemailMessage).where(*_conditions(profile, query, tz))
+                 .order_by(VoicemailMessage.received_at.desc(), VoicemailMessage.id.desc()))
+    offset = 0
+    while True:
+        rows = list(session.scalars(statement.limit(batch).offset(offset)))
+        yield from rows
+        if len(rows) < batch:
+            return
+        offset += batch
+
+
+def csv_header() -> list[str]:
+    return [str(_l("Received")), str(_l("Caller")), str(_l("Duration")), str(_l("Status"))]
+
+
+def csv_rows(session: Session, profile: UmsProfile, query: MessageQuery, *, tz=None):
+    """The CSV export of the message list with ``query``: received (local time), caller as shown
+    in the list, duration, new or heard."""
+    from flask_babel import to_user_timezone
+
+    from .. import phone
+    from .notify import duration_text
+
+    unknown, new, heard = str(_l("Unbekannt")), str(_l("new")), str(_l("heard"))
+    for message in iter_messages(session, profile, query, tz=tz):
+        yield [to_user_timezone(message.received_at),
+               phone.display(message.caller_e164) if message.caller_e164 else unknown,
+               duration_text(message.duration_ms), heard if message.heard_at else new]
+
+
+def _range_conditions(column, since: date | None, until: date | None, tz) -> list:
+    """Received from ``since`` through ``until`` (whole days in ``tz``), either end open."""
+    if since is None:
+        return inbox.day_conditions(column, None, tz, until=until) if until else []
+    if until is None:
+        # the first condition is "from the start of ``since``" (or false at the calendar's edge)
+        return inbox.day_conditions(column, since, tz)[:1]
+    return inbox.day_conditions(column, since, tz, until=until)
 
 
 def message_of(session: Session, profile: UmsProfile, message_id: int, *,

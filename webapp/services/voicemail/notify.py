@@ -50,6 +50,8 @@ def notify(session: Session, profile: UmsProfile, settings: VoicemailSettings, m
         attachment=(f"nachricht-{stamp}.wav", "audio/wav", wav) if attach else None,
         after_send=("voicemail.delete_after_send", message.id) if settings.delete_after_send else None,
         profile=profile, message=message, caller=caller, duration=duration_text(message.duration_ms),
+        # the number with its extension set off, as everywhere (the deposit keeps only E.164)
+        called=phone.numbers_by_e164(session, [message.called_e164]).get(message.called_e164, message.called_e164),
         attached=attach, delete_after_send=settings.delete_after_send,
         signin_link=external_url("voicemail.index", profile_id=profile.id) + f"#vm-msg-{message.id}",
         listen_link=external_url("voicemail.listen", token=listen_token(message)),

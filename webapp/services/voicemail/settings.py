@@ -20,7 +20,7 @@ from ...models import (
     VoicemailSettings,
     utcnow,
 )
-from .. import audit, mail, platform
+from .. import audit, mail, phone, platform
 from ..accounts import hash_password, verify_password
 from ..deposits import normalize_number  # noqa: F401  (re-exported by the package)
 from ..errors import DomainError, NotFound, ValidationFailed
@@ -216,7 +216,8 @@ def check_pin(session: Session, e164: str, pin: str, *, now: datetime | None = N
         mail.queue(
             session, profile.email, "voicemail_pin_locked",
             subject=_l("Voicemail: phone access locked after wrong PINs"), locale=profile.language,
-            profile=profile, number=e164, locked_until=settings.pin_locked_until,
+            profile=profile, number=phone.numbers_by_e164(session, [e164]).get(e164, e164),
+            locked_until=settings.pin_locked_until,
             minutes=int(PIN_LOCK.total_seconds() // 60),
         )
         return PinResult(False, locked_until=settings.pin_locked_until, reason="locked")

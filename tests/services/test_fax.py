@@ -3,7 +3,7 @@ transmission with status, retries and report, settings, lists."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from PIL import Image, ImageDraw
@@ -17,7 +17,6 @@ from webapp.models import (
     PlatformEvent,
     PreviewStatus,
     ReceivedFax,
-    SentFax,
     UmsProfile,
     User,
     utcnow,

@@ -188,9 +188,10 @@ def test_upload_preview_and_send(as_anna, db_session, profile):
 
 def test_sent_list_polls_while_a_fax_is_in_flight(app, as_anna, db_session, profile):
     app.config["FAX_SIMULATOR_SECONDS"] = 3600  # the simulator's answer is far away
-    upload(as_anna, profile, pdf_of(1), "eins.pdf")
-    as_anna.post(f"{base(profile)}/send", data={"destination": "040 1234567", "resolution": "normal",
-                                                "action": "send"}, headers=HTMX)
+    assert upload(as_anna, profile, pdf_of(1), "eins.pdf").status_code == 200
+    sent = as_anna.post(f"{base(profile)}/send", data={"destination": "040 1234567", "resolution": "fine",
+                                                       "action": "send"}, headers=HTMX)
+    assert sent.status_code == 204
     listing = as_anna.get(f"{base(profile)}/sent", headers=HTMX)
     assert listing.status_code == 200 and 'hx-trigger="every 2s"' in listing.text
     assert "Wird gesendet" in listing.text
@@ -241,8 +242,17 @@ def test_api_status_report_and_document(app, client, as_anna, db_session, profil
     as_anna.post(f"{base(profile)}/send", data={"destination": "040 1234567", "resolution": "fine",
                                                 "action": "send"}, headers=HTMX)
     fax = db_session.scalar(select(SentFax).where(SentFax.status == FaxStatus.SENDING))
-    document = signed_post(client, "/api/v1/fax/ping", fields={})  # unknown path, signed: 404 not 500
-    assert document.status_code in (404, 405)
+    import time
+
+    from webapp.services import platform
+
+    ts = str(int(time.time()))
+    signed = {platform.TIMESTAMP_HEADER: ts, platform.SIGNATURE_HEADER: platform.sign("test-platform-secret", ts, b"")}
+    document = client.get(f"/api/v1/fax/sent/{fax.platform_fax_id}/document", headers=signed)
+    assert document.status_code == 200 and document.mimetype == "image/tiff"
+    with Image.open(io.BytesIO(document.data)) as tiff:
+        assert tiff.n_frames == 1 and tiff.mode == "1" and tiff.width == 1728
+    assert client.get("/api/v1/fax/sent/nope/document", headers=signed).status_code == 404
     reported = signed_post(client, "/api/v1/fax/status", json_body={"platform_fax_id": fax.platform_fax_id,
                                                                    "status": "sent"})
     assert reported.status_code == 200 and reported.json["status"] == "sent" and reported.json["changed"]

@@ -13,11 +13,20 @@ from ..jobs import app_context, huey
 log = logging.getLogger(__name__)
 
 
+def _fresh_context():
+    """An app context of the job's own: run at once (tests, demo) the job may sit inside a request
+    whose session is just committing, and the mail templates it renders must not touch that one."""
+    from flask import current_app, has_app_context
+
+    return current_app._get_current_object().app_context() if has_app_context() else app_context()
+
+
 def _in_session(fn):
+    """Run ``fn(session)`` in the session of a fresh app context and commit (roll back on error)."""
     from ..extensions import db
 
-    with app_context():
-        session = db.new_session()
+    with _fresh_context():
+        session = db.session  # the context's own: templates rendered by the job use the same one
         try:
             result = fn(session)
             session.commit()
@@ -25,8 +34,6 @@ def _in_session(fn):
         except Exception:
             session.rollback()
             raise
-        finally:
-            session.close()
 
 
 @huey.task(retries=2, retry_delay=10)

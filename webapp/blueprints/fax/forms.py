@@ -80,3 +80,21 @@ class SettingsForm(FlaskForm):
                               message=_l("The Kopfzeile can have at most 50 characters."))])
     station_id = StringField(_l("Station ID"), validators=[Length(max=settings.STATION_MAX,
                              message=_l("The station ID can have at most 20 characters: digits, + and spaces."))])
+
+    def validate_station_id(self, field):
+        problem = settings.station_problem((field.data or "").strip())
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_header_line(self, field):
+        problem = settings.header_problem((field.data or "").strip())
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_email_addresses(self, field):
+        from ...services.errors import ValidationFailed
+
+        try:
+            settings.parse_addresses(field.data or "")
+        except ValidationFailed as exc:
+            raise ValidationError(exc.message) from exc

@@ -442,6 +442,7 @@ def save_or_send(profile_id: int):
         if draft is None:
             draft = tx.new_draft(web.session(), current_user, profile)
         tx.update_draft(web.session(), current_user, profile, draft, _draft_input(form), check_destination=sending_now)
+        web.session().commit()  # the choices stay (and a changed preview is made) even if sending waits
         if sending_now:
             tx.send(web.session(), current_user, profile, draft)
     except ValidationFailed as exc:

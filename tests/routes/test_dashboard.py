@@ -53,8 +53,7 @@ def test_admin_reaches_a_profiles_services_from_its_edit_page(client, db_session
 def test_fax_and_konferenz_say_they_come_later_and_show_their_number(client, db_session):
     anna = _anna(db_session)
     login(client, "anna.schmidt@muster.example")
-    for service, line in (("fax", "Ihre Faxnummer: 030 1234567-10"),
-                          ("conference", "Einwahlnummer Ihres Konferenzraums: 030 1234567-12")):
+    for service, line in (("conference", "Einwahlnummer Ihres Konferenzraums: 030 1234567-12"),):
         page = client.get(f"/profiles/{anna.id}/{service}")
         assert page.status_code == 200
         assert f'<h2 id="{service}-index-title">Folgt in einer späteren Version</h2>' in page.text

@@ -44,6 +44,7 @@ def test_received_list_shows_the_demo_faxes_with_thumbnails(as_anna, profile):
     assert page.status_code == 200
     assert "<h1>Fax</h1>" in page.text and "040 123456789" in page.text and "PRAXIS DR WOLF" in page.text
     assert 'class="fax-thumb"' in page.text and "1 neues Fax" in page.text
+    assert "Ihre Faxnummer: 030 1234567-10" in page.text
     partial = as_anna.get(base(profile), headers=HTMX)
     assert partial.status_code == 200 and "<html" not in partial.text and 'id="fax-received"' in partial.text
     first = next(f for f in received.list_received(as_anna.application.extensions["db"].factory(),
@@ -262,3 +263,43 @@ def test_api_status_report_and_document(app, client, as_anna, db_session, profil
     wrong = signed_post(client, "/api/v1/fax/status", json_body={"platform_fax_id": fax.platform_fax_id,
                                                                 "status": "exploded"})
     assert wrong.status_code == 422 and wrong.json["field"] == "status"
+
+
+# --- CLI, dashboard, housekeeping --------------------------------------------------------------
+
+
+def test_cli_deposits_a_fax_made_from_text(runner, db_session, profile):
+    result = runner.invoke(args=["fax-deposit", ANNA_FAX, "--text", "Hallo aus der Kommandozeile", "--caller",
+                                 "040 1234567"])
+    assert result.exit_code == 0, result.output
+    assert "pages" in result.output
+    refused = runner.invoke(args=["fax-deposit", "+4930999999", "--text", "x"])
+    assert refused.exit_code != 0 and "+4930999999" in refused.output
+
+
+def test_dashboard_card_and_navigation_count_new_faxes(as_anna, db_session, profile):
+    received.deposit_text(db_session, ANNA_FAX, "Neu")
+    db_session.commit()
+    home = as_anna.get("/me")
+    assert "2 neue Faxe" in home.text
+    assert 'id="fax-nav-badge"' in home.text
+
+
+def test_housekeeping_purges_deletions_after_the_undo_time(app, db_session, profile):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from webapp.services import storage
+    from webapp.services.fax_jobs import fax_housekeeping
+
+    fax = received.deposit_text(db_session, ANNA_FAX, "Weg damit")
+    db_session.commit()
+    fax_id, key = fax.id, fax.pdf_key
+    db_session.execute(update(ReceivedFax).where(ReceivedFax.id == fax_id)
+                       .values(deleted_at=utcnow() - timedelta(seconds=received.UNDO_SECONDS + 1)))
+    db_session.commit()
+    assert storage.exists(key)
+    assert fax_housekeeping.call_local()["purged"] >= 1
+    db_session.expire_all()
+    assert db_session.get(ReceivedFax, fax_id) is None and not storage.exists(key)

@@ -89,7 +89,7 @@ def _received_list(profile, formdata, *, status=200, trigger=None, undo_ids=None
     form, query = _received_query(formdata)
     page = rx.list_received(web.session(), profile, query, tz=get_timezone())
     return render("fax/index.html", "partials/fax/_received.html", status=status, trigger=trigger,
-                  profile=profile, page=page, filter_form=form, number=fx.number_of(web.session(), profile),
+                  profile=profile, page=page, filter_form=form, number=fx.settings.number_row(web.session(), profile),
                   undo_ids=undo_ids or [], received_args=received_args, oob=wants_partial(), error=error,
                   **_badge(profile, page.new_count))
 
@@ -138,7 +138,7 @@ def show(profile_id: int, fax_id: int):
     if item.read_at is None:
         rx.BOX.mark(web.session(), profile, [item.id], read=True)
     return render("fax/show.html", "partials/fax/_viewer.html", profile=profile, fax=item,
-                  number=fx.number_of(web.session(), profile))
+                  number=fx.settings.number_row(web.session(), profile))
 
 
 @bp.get(BASE + "/received/<int:fax_id>/pages")
@@ -148,7 +148,7 @@ def pages(profile_id: int, fax_id: int):
     profile = web.profile_for_use(profile_id)
     item = rx.received_of(web.session(), profile, fax_id)
     response = render("fax/show.html", "partials/fax/_pages.html", profile=profile, fax=item,
-                      number=fx.number_of(web.session(), profile))
+                      number=fx.settings.number_row(web.session(), profile))
     if wants_partial() and item.preview_status != PreviewStatus.PENDING:
         response.status_code = STOP_POLLING
     return response
@@ -267,7 +267,7 @@ def _sent_list(profile, formdata, *, status=200, trigger=None, poll=False):
     page = tx.list_sent(web.session(), profile, query, tz=get_timezone())
     response = render("fax/sent.html", "partials/fax/_sent.html", status=status, trigger=trigger, profile=profile,
                       page=page, filter_form=form, sent_args=sent_args, labels=tx.STATUS_LABELS,
-                      number=fx.number_of(web.session(), profile))
+                      number=fx.settings.number_row(web.session(), profile))
     if poll and wants_partial() and not page.in_flight:
         response.status_code = STOP_POLLING
     return response
@@ -322,7 +322,7 @@ def _compose(profile, fax, *, form=None, upload_error=None, status=200, trigger=
     return render("fax/send.html", partial, status=status, trigger=trigger, profile=profile,
                   fax=fax, form=form or _send_form(fax), upload_form=UploadForm(formdata=None),
                   upload_error=upload_error, accept=fx.documents.ACCEPT, labels=tx.RESOLUTION_LABELS,
-                  number=fx.number_of(web.session(), profile))
+                  number=fx.settings.number_row(web.session(), profile))
 
 
 def _docs(profile, fax, *, upload_error=None, status=200, trigger=None):

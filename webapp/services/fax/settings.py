@@ -19,10 +19,15 @@ HEADER_MAX = 50
 STATION_MAX = 20
 
 
+def number_row(session: Session, profile: UmsProfile) -> PhoneNumber | None:
+    """The profile's fax number (shown with its block extension), None when none is assigned."""
+    return session.scalar(select(PhoneNumber).join(ServiceAssignment, ServiceAssignment.number_id == PhoneNumber.id)
+                          .where(ServiceAssignment.profile_id == profile.id, ServiceAssignment.service == Service.FAX))
+
+
 def number_of(session: Session, profile: UmsProfile) -> str | None:
-    found = session.scalar(select(ServiceAssignment).where(
-        ServiceAssignment.profile_id == profile.id, ServiceAssignment.service == Service.FAX))
-    return found.number.e164 if found and found.number else None
+    found = number_row(session, profile)
+    return found.e164 if found else None
 
 
 def profile_for_number(session: Session, e164: str) -> UmsProfile | None:

@@ -82,6 +82,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_fax_sent_deleted_at', ['deleted_at'], unique=False)
         batch_op.create_index('ix_fax_sent_profile_list', ['profile_id', 'created_at', 'id'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'), postgresql_where=sa.text('deleted_at IS NULL'))
         batch_op.create_index('ix_fax_sent_status', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_fax_sent_profile_status', ['profile_id', 'status'], unique=False)
 
     op.create_table('fax_settings',
     sa.Column('profile_id', sa.Integer(), nullable=False),
@@ -121,6 +122,7 @@ def downgrade() -> None:
     op.drop_table('fax_documents')
     op.drop_table('fax_settings')
     with op.batch_alter_table('fax_sent', schema=None) as batch_op:
+        batch_op.drop_index('ix_fax_sent_profile_status')
         batch_op.drop_index('ix_fax_sent_status')
         batch_op.drop_index('ix_fax_sent_profile_list', sqlite_where=sa.text('deleted_at IS NULL'), postgresql_where=sa.text('deleted_at IS NULL'))
         batch_op.drop_index('ix_fax_sent_deleted_at')

@@ -100,6 +100,8 @@ class SentFax(Base):
         Index("ix_fax_sent_profile_list", "profile_id", "created_at", "id",
               sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL")),
         Index("ix_fax_sent_status", "status", "next_attempt_at"),
+        # "anything in flight?" for the live list, whatever the box size
+        Index("ix_fax_sent_profile_status", "profile_id", "status"),
         Index("ix_fax_sent_deleted_at", "deleted_at"),
         CheckConstraint("attempts >= 0 AND max_attempts >= 1", name="attempts_range"),
     )

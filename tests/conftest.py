@@ -99,6 +99,7 @@ def test_config(url: str, **overrides) -> dict:
         "PLATFORM_SECRET": "test-platform-secret",
         "PUBLIC_BASE_URL": "http://localhost",
         "SERVER_NAME": None,
+        "MEDIA_STORAGE": "local",
     }
     config.update(overrides)
     return config
@@ -145,12 +146,37 @@ def app_config() -> dict:
     return {}
 
 
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server on a free loopback port, for the whole run."""
+    from tests.s3server import S3Server
+
+    server = S3Server().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def app(database_url, connection, app_config, tmp_path):
+def media_config(request, tmp_path) -> dict:
+    """The media store of this test's app: the local folder, or (``MEDIA_STORAGE=s3``) a prefix of
+    its own on the test S3 server."""
+    from tests.s3server import s3_selected
+
+    if not s3_selected():
+        return {}
+    server = request.getfixturevalue("s3_server")
+    prefix = f"t-{uuid.uuid4().hex[:12]}"
+    return server.config(prefix)
+
+
+@pytest.fixture
+def app(database_url, connection, app_config, media_config, request, tmp_path):
     media = tmp_path / "media"
     if MEDIA_OF_DATABASE.get(database_url) and MEDIA_OF_DATABASE[database_url].exists():
         shutil.copytree(MEDIA_OF_DATABASE[database_url], media)
-    app = create_app(test_config(database_url, MEDIA_ROOT=str(media), **app_config))
+        if media_config:  # the demo's audio, in this test's place in the bucket
+            request.getfixturevalue("s3_server").upload_folder(media, media_config["MEDIA_S3_PREFIX"])
+    app = create_app(test_config(database_url, **{"MEDIA_ROOT": str(media), **media_config, **app_config}))
     state = app.extensions["db"]
     state.engine.dispose()
     state.engine = connection.engine

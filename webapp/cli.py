@@ -7,6 +7,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from . import media_cli
+
+    media_cli.init_app(app)
+
     @app.cli.command("demo")
     def demo_command() -> None:
         """Create the demo data of domain.md §6 (idempotent)."""

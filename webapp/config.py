@@ -63,6 +63,13 @@ def from_environment() -> dict:
         # Reverse proxies in front of the portal whose X-Forwarded-For/-Proto to trust (0: none).
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
         "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(INSTANCE / "media"),
+        # Media store: "local" (MEDIA_ROOT) or "s3" (credentials from the usual AWS_* environment).
+        "MEDIA_STORAGE": env.get("MEDIA_STORAGE", "local"),
+        "MEDIA_S3_BUCKET": env.get("MEDIA_S3_BUCKET"),
+        "MEDIA_S3_PREFIX": env.get("MEDIA_S3_PREFIX", ""),
+        "MEDIA_S3_ENDPOINT_URL": env.get("MEDIA_S3_ENDPOINT_URL"),
+        "MEDIA_S3_REGION": env.get("MEDIA_S3_REGION") or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
+        "MEDIA_SWEEP_GRACE_MINUTES": int(env.get("MEDIA_SWEEP_GRACE_MINUTES", "60")),
         # The signed session cookie is accepted this long after it was last written (at sign-in);
         # it also ends with the browser. A copied cookie is thus not valid for ever.
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=int(env.get("SESSION_HOURS", "12"))),

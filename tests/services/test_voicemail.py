@@ -47,6 +47,7 @@ def deposit(session, number: str = ANNA_NUMBER, *, message_id: str | None = None
         called=number, caller=caller, received_at=received_at.isoformat() if received_at else None,
         platform_message_id=message_id or f"test-{secrets.token_hex(6)}", audio=data or tone("wav", 1.0),
     ))
+    session.commit()  # as the platform's request does: the file is in place once the row commits
     return message
 
 
@@ -190,6 +191,8 @@ def test_greeting_is_a_draft_until_activated_and_replaces_the_old_one(db_session
                             data=tone("mp3", 2.0), filename="ansage.mp3")
     slot = vm.greeting_slot(db_session, profile, GreetingKind.UNAVAILABLE)
     assert (slot.active.id, slot.draft.id) == (old.id, draft.id)
+    assert not storage.exists(draft.audio_key)  # the file is in place only once the row commits
+    db_session.commit()
     assert storage.exists(draft.audio_key)
 
     vm.activate_greeting(db_session, user, profile, draft.id)
@@ -255,6 +258,7 @@ def test_deposit_is_idempotent_on_the_platform_message_id(db_session, profile):
     assert db_session.scalar(select(func.count()).select_from(VoicemailMessage)
                              .where(VoicemailMessage.platform_message_id == "plat-1")) == 1
     assert first.duration_ms == pytest.approx(1000, abs=30)
+    db_session.commit()
     assert storage.exists(first.audio_key)
 
 
@@ -359,7 +363,7 @@ def test_message_list_query_count_does_not_grow_with_the_messages(db_session, pr
     def count_queries(n_extra: int) -> int:
         for _ in range(n_extra):
             deposit(db_session, data=tone("wav", 1.0))
-        db_session.flush()
+        db_session.commit()
         statements = []
 
         def _count(*_args):

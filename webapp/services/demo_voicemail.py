@@ -41,7 +41,7 @@ def _audio(key: str, text: str, silent_fallback_seconds: float = 3.0) -> tuple[s
         storage.save(key, audio.to_telephony(spoken).wav)
     import wave
 
-    with wave.open(str(storage.path_for(key)), "rb") as wav:
+    with storage.open(key) as stream, wave.open(stream, "rb") as wav:
         return key, wav.getnframes() * 1000 // wav.getframerate()
 
 
@@ -75,11 +75,12 @@ def load(session: Session, refs) -> None:
     called = "+4930123456711"
     for index, (caller, minutes, heard, text) in enumerate(MESSAGES, start=1):
         key, duration = _audio(f"voicemail/{anna.id}/messages/demo-{index}.wav", text)
+        size = len(storage.read(key))
         received = now - timedelta(minutes=minutes)
         session.add(VoicemailMessage(
             profile_id=anna.id, platform_message_id=f"demo-anna-{index}", called_e164=called,
             caller_e164=caller, received_at=received, duration_ms=duration,
-            size_bytes=storage.path_for(key).stat().st_size, audio_key=key,
+            size_bytes=size, audio_key=key,
             heard_at=received + timedelta(minutes=10) if heard else None,
         ))
     session.flush()

@@ -87,16 +87,19 @@ def voicemail_pin_check():
 @bp.get("/voicemail/greetings/<int:greeting_id>/audio")
 def voicemail_greeting_audio(greeting_id: int):
     """The telephony WAV of a greeting named in a ``voicemail.greeting_changed`` event."""
-    from flask import abort, send_file
+    from flask import abort
 
     from ...extensions import db
     from ...models import VoicemailGreeting
     from ...services import storage, voicemail
 
     greeting = db.session.get(VoicemailGreeting, greeting_id) if voicemail.valid_id(greeting_id) else None
-    if greeting is None or greeting.status != "active" or not storage.exists(greeting.audio_key):
+    if greeting is None or greeting.status != "active":
         abort(404)
-    return send_file(storage.path_for(greeting.audio_key), mimetype="audio/wav", conditional=True)
+    try:
+        return storage.serve(greeting.audio_key, "audio/wav")
+    except storage.StorageError:
+        abort(404)
 
 
 # --- Fax -------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ call → a page, a partial for htmx, or a 303 back to the page for plain forms.
 
 from __future__ import annotations
 
-from flask import flash, request, send_file, url_for
+from flask import flash, request, url_for
 from flask_babel import format_date, get_timezone, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -96,13 +96,9 @@ def _back_to_list(profile, undo_ids=None):
 
 def _audio_response(key: str, mime: str, download_name: str, *, attachment: bool = False):
     try:
-        path = storage.path_for(key)
-        if not path.is_file():
-            raise FileNotFoundError(key)
-    except (storage.StorageError, FileNotFoundError) as exc:
+        response = storage.serve(key, mime, download_name=download_name, as_attachment=attachment, max_age=300)
+    except storage.StorageError as exc:
         raise NotFound(_l("The audio of this item is missing.")) from exc
-    response = send_file(path, mimetype=mime, conditional=True, as_attachment=attachment,
-                         download_name=download_name, max_age=300)
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
 
@@ -357,7 +353,7 @@ def upload_greeting(profile_id: int, kind: str):
                 filename=upload.filename if chosen else None, text=form.text.data,
                 absence_from=form.absence_from.data, absence_until=form.absence_until.data,
             )
-        except (ValidationFailed, vm.tts.SpeechUnavailable) as exc:
+        except (ValidationFailed, vm.tts.SpeechUnavailable, storage.StorageUnavailable) as exc:
             target = getattr(form, exc.field or ("text" if source == GreetingSource.TTS else "file"), form.file)
             target.errors = [*target.errors, str(exc.message)]
         else:

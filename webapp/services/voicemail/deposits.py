@@ -60,13 +60,14 @@ def deposit(session: Session, data: DepositInput) -> tuple[VoicemailMessage, boo
         converted = audio.to_telephony(data.audio, max_seconds=MAX_DEPOSIT_SECONDS)
     except audio.AudioRejected as exc:
         raise audio.AudioRejected(exc.message, field="audio") from exc  # the deposit's field name
-    key = storage.save(storage.new_key(f"voicemail/{profile.id}/messages", ".wav"), converted.wav)
+    key = storage.new_key(f"voicemail/{profile.id}/messages", ".wav")
     message, created = deposits.insert_once(session, VoicemailMessage(
         profile_id=profile.id, platform_message_id=message_id, called_e164=called, caller_e164=caller,
         received_at=received, duration_ms=converted.duration_ms, size_bytes=len(converted.wav), audio_key=key,
     ), VoicemailMessage.platform_message_id, message_id, [key])
     if not created:
         return message, False
+    storage.stage(session, key, converted.wav)  # in place once the row commits
     purge_deleted(session, profile.id)
     if settings.notify_email:
         notify(session, profile, settings, message, converted.wav)

@@ -109,7 +109,7 @@ def create_draft(
                                else _l("Please record the greeting first."), field="file")
     converted = audio.to_telephony(data, max_seconds=audio.MAX_GREETING_SECONDS)
     audio.check_greeting(converted)
-    key = storage.save(storage.new_key(f"voicemail/{profile.id}/greetings", ".wav"), converted.wav)
+    key = storage.stage(session, storage.new_key(f"voicemail/{profile.id}/greetings", ".wav"), converted.wav)
     # Older unconfirmed drafts of this kind are replaced by the new one.
     for old in session.scalars(select(VoicemailGreeting).where(
         VoicemailGreeting.profile_id == profile.id, VoicemailGreeting.kind == kind,

@@ -260,8 +260,9 @@ def test_received_tiff_becomes_a_pdf_with_the_same_page_count(db_session, profil
         called=ANNA_FAX, caller="040 1234567", station_id="+49 40 1234567", received_at=None,
         platform_fax_id="rx-pages-1", document=tiff))
     assert created and item.pages == 3
-    assert len(PdfReader(io.BytesIO(storage.read(item.pdf_key))).pages) == 3
+    assert not storage.exists(item.pdf_key)  # staged: in place only once the deposit is committed
     db_session.commit()
+    assert len(PdfReader(io.BytesIO(storage.read(item.pdf_key))).pages) == 3
     db_session.refresh(item)
     assert item.preview_status == PreviewStatus.READY
     for number in (1, 2, 3):

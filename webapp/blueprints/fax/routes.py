@@ -106,16 +106,13 @@ def _refused(profile, exc: DomainError):
 
 
 def _file(key: str, mimetype: str, download_name: str | None = None, *, cache: int = 300) -> Response:
-    """A stored file (page image, PDF) for the browser; missing files are a 404, never a 500."""
+    """A stored file (page image, PDF) for the browser, with Range support; missing files are a
+    404, never a 500."""
     try:
-        data = storage.read(key)
-    except (storage.StorageError, OSError) as exc:
+        return storage.serve(key, mimetype, download_name=download_name, as_attachment=bool(download_name),
+                             max_age=cache)
+    except storage.StorageError as exc:
         raise NotFound(_l("This file is missing.")) from exc
-    response = Response(data, mimetype=mimetype)
-    response.headers["Cache-Control"] = f"private, max-age={cache}"
-    if download_name:
-        response.headers["Content-Disposition"] = f'attachment; filename="{download_name}"'
-    return response
 
 
 # --- received --------------------------------------------------------------------------------
@@ -351,10 +348,10 @@ def upload(profile_id: int):
         if draft is None:
             draft = tx.new_draft(web.session(), current_user, profile)
         tx.add_document(web.session(), current_user, profile, draft, getattr(file, "filename", None), data)
-    except ValidationFailed as exc:
+    except DomainError as exc:  # refused, or the media storage is unavailable
         web.session().rollback()  # nothing stays: no draft, no file
         draft = tx.open_draft(web.session(), profile)
-        return _docs(profile, draft, upload_error=exc.message, status=422)
+        return _docs(profile, draft, upload_error=exc.message, status=exc.status)
     web.session().commit()  # the preview job starts after this commit
     if not wants_partial():
         return redirect(url_for("fax.compose", profile_id=profile.id))

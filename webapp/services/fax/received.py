@@ -122,15 +122,15 @@ def deposit(session: Session, data: DepositInput) -> tuple[ReceivedFax, bool]:
         raise NotFound(_l("No fax receives on %(number)s.", number=called))
     pdf, pages = documents.received_pdf(data.document, checked.kind)
     prefix = storage.new_key(f"fax/{profile.id}/received", "")
-    key = storage.save(f"{prefix}/fax.pdf", pdf)
+    key = f"{prefix}/fax.pdf"
     fax, created = deposits.insert_once(session, ReceivedFax(
         profile_id=profile.id, platform_fax_id=fax_id, called_e164=called, caller_e164=caller,
         station_id=station or None, received_at=received, pages=pages, size_bytes=len(pdf),
         media_prefix=prefix, pdf_key=key, preview_status=PreviewStatus.PENDING,
-    ), ReceivedFax.platform_fax_id, fax_id, [key])
+    ), ReceivedFax.platform_fax_id, fax_id, [])
     if not created:
-        storage.delete_prefix(prefix)
         return fax, False
+    storage.stage(session, key, pdf)  # in place once the row is committed, gone on a rollback
     BOX.purge_deleted(session, profile.id)
     settings = settings_of(session, profile)
     if settings.email_enabled:
@@ -171,8 +171,8 @@ def render_pages(session: Session, fax_id: int) -> PreviewStatus | None:
         session.flush()
         return fax.preview_status
     for number, page in enumerate(pages, start=1):
-        storage.save(page_key(fax, number), documents.preview_png(page, "fine", PAGE_WIDTH))
-    storage.save(thumb_key(fax), documents.preview_png(pages[0], "fine", THUMB_WIDTH))
+        storage.stage(session, page_key(fax, number), documents.preview_png(page, "fine", PAGE_WIDTH))
+    storage.stage(session, thumb_key(fax), documents.preview_png(pages[0], "fine", THUMB_WIDTH))
     fax.preview_status = PreviewStatus.READY
     session.flush()
     return fax.preview_status

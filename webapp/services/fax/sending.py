@@ -152,30 +152,13 @@ def add_document(session: Session, user: User, profile: UmsProfile, fax: SentFax
     if sum(d.pages for d in fax.documents) + checked.pages > documents.MAX_PAGES:
         raise ValidationFailed(_l("Together the documents would have more than 50 pages."), field="file")
     suffix = {"pdf": ".pdf", "jpeg": ".jpg", "png": ".png", "tiff": ".tif"}[checked.kind]
-    key = storage.save(storage.new_key(f"{fax.media_prefix}/documents", suffix), data)
-    after_rollback_delete(session, key)
+    key = storage.stage(session, storage.new_key(f"{fax.media_prefix}/documents", suffix), data)
     document = FaxDocument(position=len(fax.documents), filename=(filename or "dokument")[:255], kind=checked.kind,
                            key=key, pages=checked.pages, size_bytes=len(data))
     fax.documents.append(document)
     session.flush()
     _changed(session, fax)
     return document
-
-
-def after_rollback_delete(session: Session, key: str) -> None:
-    """The file written for a row is removed again when the transaction does not commit."""
-    from sqlalchemy import event
-
-    def _rolled_back(_session) -> None:
-        storage.delete(key)
-
-    event.listen(session, "after_rollback", _rolled_back, once=True)
-
-    def _committed() -> None:
-        if event.contains(session, "after_rollback", _rolled_back):
-            event.remove(session, "after_rollback", _rolled_back)
-
-    after_commit(session, _committed)
 
 
 def document_of(fax: SentFax, document_id: int) -> FaxDocument:
@@ -299,9 +282,9 @@ def render_preview(session: Session, fax_id: int, version: int) -> PreviewStatus
         fax.preview_status, fax.preview_error = PreviewStatus.FAILED, str(documents.REFUSALS["too_many_pages"])
         session.flush()
         return fax.preview_status
-    storage.save(body_key(fax), documents.tiff(pages, resolution))
+    storage.stage(session, body_key(fax), documents.tiff(pages, resolution))
     for number, page in enumerate(_header_lines(fax, pages, utcnow()), start=1):
-        storage.save(preview_key(fax, number), documents.preview_png(page, resolution, PREVIEW_WIDTH))
+        storage.stage(session, preview_key(fax, number), documents.preview_png(page, resolution, PREVIEW_WIDTH))
     fax.pages = len(pages)
     fax.preview_status = PreviewStatus.READY
     session.flush()
@@ -372,7 +355,7 @@ def hand_over(session: Session, fax_id: int) -> SentFax | None:
         return finish(session, fax, FaxStatus.FAILED, str(_l("The document files are missing.")))
     pages = _header_lines(fax, body, utcnow())
     old = fax.tiff_key
-    fax.tiff_key = storage.save(f"{fax.media_prefix}/fax-{fax.attempts}.tif",
+    fax.tiff_key = storage.stage(session, f"{fax.media_prefix}/fax-{fax.attempts}.tif",
                                 documents.tiff(pages, fax.resolution.value, compression=compression()))
     if old and old != fax.tiff_key:
         after_commit(session, lambda: storage.delete(old))
@@ -439,7 +422,7 @@ def finish(session: Session, fax: SentFax, status: FaxStatus, reason: str | None
         fax.sent_at = utcnow()
     profile = session.get(UmsProfile, fax.profile_id)
     report = report_pdf(fax, profile)
-    fax.report_key = storage.save(f"{fax.media_prefix}/report.pdf", report)
+    fax.report_key = storage.stage(session, f"{fax.media_prefix}/report.pdf", report)
     session.flush()
     mail.queue(
         session, profile.email, "fax_sent" if status == FaxStatus.SENT else "fax_failed",

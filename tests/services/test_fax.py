@@ -17,6 +17,7 @@ from webapp.models import (
     PlatformEvent,
     PreviewStatus,
     ReceivedFax,
+    SentFax,
     UmsProfile,
     User,
     utcnow,
@@ -326,3 +327,27 @@ def test_list_queries_do_not_grow_with_rows(db_session, engine, profile, user):
         received.deposit_text(db_session, ANNA_FAX, f"Fax {index}", caller="040 1234567")
     many = count_queries(lambda: received.list_received(db_session, profile, received.ReceivedQuery()))
     assert few == many == 3
+
+
+def test_housekeeping_recovers_faxes_left_behind(app, db_session, profile, user):
+    from sqlalchemy import update
+
+    app.config["FAX_SIMULATOR_SECONDS"] = 3600
+    converting = draft_with(db_session, user, profile, ("eins.pdf", pdf_of(1)))
+    sending.send(db_session, user, profile, converting)
+    db_session.commit()
+    silent = draft_with(db_session, user, profile, ("eins.pdf", pdf_of(1)))
+    sending.send(db_session, user, profile, silent)
+    db_session.commit()
+    long_ago = utcnow() - timedelta(hours=2)
+    db_session.execute(update(SentFax).where(SentFax.id == converting.id)
+                       .values(status=FaxStatus.CONVERTING, status_changed_at=long_ago))
+    db_session.execute(update(SentFax).where(SentFax.id == silent.id).values(status_changed_at=long_ago))
+    db_session.commit()
+    from webapp.services.fax_jobs import fax_housekeeping
+
+    assert fax_housekeeping.call_local()["retried"] >= 1
+    db_session.expire_all()
+    assert db_session.get(SentFax, converting.id).status == FaxStatus.SENDING  # tried again
+    failed = db_session.get(SentFax, silent.id)
+    assert failed.status == FaxStatus.FAILED and failed.reason and failed.report_key

@@ -103,11 +103,13 @@ def answer_in_simulator(event) -> None:
 
 @huey.periodic_task(crontab(minute="*"))
 def fax_housekeeping() -> dict:
-    """Purge deletions whose undo time is over; re-enqueue due attempts whose schedule was lost."""
+    """Purge deletions whose undo time is over; recover faxes a crashed job left behind; re-enqueue
+    due attempts whose schedule was lost."""
     from .fax import received, sending
 
     def run(session):
         purged = received.BOX.purge_deleted(session) + sending.BOX.purge_deleted(session)
+        sending.recover_stuck(session)
         return purged, sending.due_for_retry(session)
 
     purged, due = _in_session(run)

@@ -511,6 +511,27 @@ def discard_draft(session: Session, user: User, profile: UmsProfile, fax: SentFa
     after_commit(session, lambda: storage.delete_prefix(prefix))
 
 
+STUCK_CONVERTING = timedelta(minutes=15)
+NO_REPORT = timedelta(hours=1)
+
+
+def recover_stuck(session: Session) -> int:
+    """Faxes a crashed job left „converting“ go back to the queue (or fail after the last try);
+    „sending“ without any report from the platform for an hour fails with that reason."""
+    now = utcnow()
+    stuck = list(session.scalars(select(SentFax).where(
+        ((SentFax.status == FaxStatus.CONVERTING) & (SentFax.status_changed_at < now - STUCK_CONVERTING))
+        | ((SentFax.status == FaxStatus.SENDING) & (SentFax.status_changed_at < now - NO_REPORT))
+    ).limit(100).with_for_update()))
+    for fax in stuck:
+        if fax.status == FaxStatus.CONVERTING and fax.attempts < fax.max_attempts:
+            fax.status, fax.next_attempt_at, fax.status_changed_at = FaxStatus.QUEUED, now, now
+        else:
+            finish(session, fax, FaxStatus.FAILED, str(_l("No report from the telephony platform.")))
+    session.flush()
+    return len(stuck)
+
+
 def due_for_retry(session: Session, limit: int = 100) -> list[int]:
     """Queued faxes whose attempt is due (the periodic sweep re-enqueues them after a lost schedule)."""
     return list(session.scalars(select(SentFax.id).where(

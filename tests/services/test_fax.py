@@ -351,3 +351,16 @@ def test_housekeeping_recovers_faxes_left_behind(app, db_session, profile, user)
     assert db_session.get(SentFax, converting.id).status == FaxStatus.SENDING  # tried again
     failed = db_session.get(SentFax, silent.id)
     assert failed.status == FaxStatus.FAILED and failed.reason and failed.report_key
+
+
+def test_media_sweep_keeps_every_fax_file(db_session, profile, user):
+    draft = draft_with(db_session, user, profile, ("zwei.pdf", pdf_of(2)), cover=True)
+    item = received.deposit_text(db_session, ANNA_FAX, "Zeile\n" * 50)
+    db_session.commit()
+    db_session.refresh(item)
+    keys = [draft.documents[0].key, sending.body_key(draft), received.thumb_key(item), item.pdf_key] + \
+        [sending.preview_key(draft, n) for n in range(1, draft.pages + 1)] + \
+        [received.page_key(item, n) for n in range(1, item.pages + 1)]
+    assert all(storage.exists(k) for k in keys)
+    storage.sweep(db_session, grace=timedelta(0), now=utcnow() + timedelta(hours=1))
+    assert [k for k in keys if not storage.exists(k)] == []

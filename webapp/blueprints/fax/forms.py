@@ -25,7 +25,7 @@ from ...services.fax import sending, settings
 
 
 class ReceivedFilterForm(FlaskForm):
-    show = SelectField(_l("Show"), choices=[("all", _l("All faxes")), ("new", _l("New only"))], default="all",
+    show = SelectField(_l("Show"), choices=[SelectChoice("all", _l("All faxes")), SelectChoice("new", _l("New only"))], default="all",
                        validate_choice=False)
     sender = SearchField(_l("Sender"), validators=[Optional(), Length(max=40)])
     day_from = DateField(_l("From"), validators=[Optional()])

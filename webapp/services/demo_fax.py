@@ -14,7 +14,7 @@ RECEIVED = [
     # (caller, station ID, minutes ago, read, text)
     ("+4940123456789", "+49 40 123456789", 50, False,
      "Spedition Nord GmbH\n\nLieferschein 2026-1187\n\nSehr geehrte Frau Schmidt,\nanbei der Lieferschein "
-     "für die Sendung vom Montag. Bitte unterschreiben Sie ihn und faxen Ihn zurück.\n\nMit freundlichen Grüßen\nJan Becker"),
+     "für die Sendung vom Montag. Bitte unterschreiben Sie ihn und faxen ihn zurück.\n\nMit freundlichen Grüßen\nJan Becker"),
     ("+493098765432", "PRAXIS DR WOLF", 60 * 28, True,
      "Praxis Dr. Wolf\n\nTerminbestätigung\n\nIhr Termin: Donnerstag, 10:30 Uhr.\nBitte bringen Sie Ihre "
      "Versichertenkarte mit.\n" + "\n".join(f"Hinweis {n}: Bitte beachten Sie die Hausordnung." for n in range(1, 45))),

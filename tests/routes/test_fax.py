@@ -303,3 +303,24 @@ def test_housekeeping_purges_deletions_after_the_undo_time(app, db_session, prof
     assert fax_housekeeping.call_local()["purged"] >= 1
     db_session.expire_all()
     assert db_session.get(ReceivedFax, fax_id) is None and not storage.exists(key)
+
+
+@pytest.mark.parametrize("method, path, data", [
+    ("get", "?page=-5&day_from=2026-13-45&show=evil&sender=" + "9" * 200, None),
+    ("get", "?day_from=0001-01-01&day_until=0001-01-01", None),
+    ("get", "/sent?page=abc&destination=%00&day_from=x", None),
+    ("post", "/received/bulk", {"action": "delete", "ids": "abc,-1,99999999999999"}),
+    ("post", "/received/bulk", {"action": "explode", "ids": "1"}),
+    ("post", "/received/restore", {"ids": ""}),
+    ("post", "/send", {"destination": "x" * 1000, "resolution": "evil", "action": "send",
+                       "send_later": "y", "send_after": "garbage", "cover_note": "n" * 5000}),
+    ("post", "/send", {"destination": "\x00", "action": "save"}),
+    ("post", "/settings", {"email_addresses": "@@@," * 400, "header_line": "\x07", "station_id": "\x00"}),
+    ("post", "/send/documents", {}),
+    ("get", "/received/1/page-0.png", None),
+    ("get", "/send/999999/preview/v0-1.png", None),
+])
+def test_bad_input_is_never_a_500(as_anna, profile, method, path, data):
+    response = getattr(as_anna, method)(base(profile) + path, data=data, headers=HTMX)
+    assert response.status_code < 500, response.text[:500]
+    assert response.status_code in (200, 404, 422) or 300 <= response.status_code < 400

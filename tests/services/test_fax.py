@@ -364,3 +364,39 @@ def test_media_sweep_keeps_every_fax_file(db_session, profile, user):
     assert all(storage.exists(k) for k in keys)
     storage.sweep(db_session, grace=timedelta(0), now=utcnow() + timedelta(hours=1))
     assert [k for k in keys if not storage.exists(k)] == []
+
+
+# --- limits of the rendering process ----------------------------------------------------------
+
+
+def test_rendering_stops_at_the_page_limit(app):
+    with pytest.raises(ValidationFailed) as refused:
+        documents.render(pdf_of(3), "pdf", "fine", max_pages=2)
+    assert "50 pages" in en(refused.value.message) or refused.value.code == "too_many_pages"
+
+
+def test_rendering_that_takes_too_long_is_stopped(app):
+    app.config["FAX_RENDER_SECONDS"] = 0  # the child gets no time at all
+    with pytest.raises(ValidationFailed) as refused:
+        documents.render(pdf_of(1), "pdf", "fine")
+    assert "too long" in en(refused.value.message)
+
+
+def test_an_image_bomb_is_refused_without_decoding_it(app):
+    out = io.BytesIO()
+    Image.new("1", (20_000, 20_000), 1).save(out, "PNG")  # 400 megapixels, a few kB
+    assert len(out.getvalue()) < 200_000
+    with pytest.raises(ValidationFailed) as refused:
+        documents.check(out.getvalue())
+    assert "too large" in en(refused.value.message)
+
+
+def test_broken_pdfs_are_refused_in_the_request_with_their_reason(db_session, profile, user):
+    good = pdf_of(1)
+    draft = sending.new_draft(db_session, user, profile)
+    for data, words in ((good.replace(b"/Type /Page", b"/Type /Xyz", 1), "no pages"),
+                        (good[: len(good) // 2], "damaged")):
+        with pytest.raises(ValidationFailed) as refused:
+            sending.add_document(db_session, user, profile, draft, "kaputt.pdf", data)
+        assert words in en(refused.value.message) and refused.value.field == "file"
+    assert draft.documents == []

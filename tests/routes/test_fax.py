@@ -183,6 +183,9 @@ def test_upload_preview_and_send(as_anna, db_session, profile):
     assert draft.status == FaxStatus.SENT and draft.pages == 3
     listing = as_anna.get(f"{base(profile)}/sent?poll=1", headers=HTMX)
     assert listing.status_code == 286 and "Gesendet" in listing.text  # nothing in flight: polling stops
+    shown = as_anna.get(f"{base(profile)}/sent/{draft.id}")
+    assert shown.status_code == 200 and "Seite 3 von 3" in shown.text and "Gesendet" in shown.text
+    assert as_anna.get(f"{base(profile)}/send/{draft.id}/preview/v{draft.preview_version}-3.png").status_code == 200
     report = as_anna.get(f"{base(profile)}/sent/{draft.id}/report.pdf")
     assert report.mimetype == "application/pdf" and len(PdfReader(io.BytesIO(report.data)).pages) == 1
 

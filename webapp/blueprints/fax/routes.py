@@ -277,6 +277,16 @@ def sent(profile_id: int):
     return _sent_list(profile, request.args, poll=request.args.get("poll") == "1")
 
 
+@bp.get(BASE + "/sent/<int:fax_id>")
+@login_required
+def sent_show(profile_id: int, fax_id: int):
+    """The pages of a sent fax as they were transmitted, with its status."""
+    profile = web.profile_for_use(profile_id)
+    item = tx.fax_of(web.session(), profile, fax_id)
+    return render("fax/sent_show.html", "partials/fax/_preview.html", profile=profile, fax=item,
+                  labels=tx.STATUS_LABELS, number=fx.settings.number_row(web.session(), profile))
+
+
 @bp.get(BASE + "/sent/<int:fax_id>/report.pdf")
 @login_required
 def report(profile_id: int, fax_id: int):

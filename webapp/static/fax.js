@@ -30,3 +30,35 @@
     });
   });
 })();
+
+// Where keyboard focus goes after a form's htmx swap replaced the element that had it (never on the
+// live updates of the preview and the sent list): the first field with an error, the undo button
+// after a delete, or the heading of the swapped region.
+(function () {
+  var REGIONS = "#fax-docs, #fax-compose, #fax-received, #fax-settings, #fax-sent";
+  var regionId = null;
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    regionId = null;
+    if (!elt || !elt.closest || elt.tagName !== "FORM") return;
+    var region = elt.closest(REGIONS);
+    if (region) regionId = region.id;
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!regionId) return;
+    var id = regionId;
+    regionId = null;
+    var active = document.activeElement;
+    if (active && active !== document.body && document.contains(active)) return;
+    var region = document.getElementById(id) || document.getElementById("fax-compose");
+    if (!region) return;
+    var target = region.querySelector('[aria-invalid="true"]') || region.querySelector(".vm-undo button");
+    if (!target) {
+      target = region.querySelector("h2");
+      if (target) target.setAttribute("tabindex", "-1");
+    }
+    if (target) target.focus();
+  });
+})();

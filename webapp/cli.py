@@ -102,3 +102,32 @@ def init_app(app: Flask) -> None:
             flags = [f for f, on in (("moderator", p.is_moderator), ("talking", p.talking), ("muted", p.muted)) if on]
             click.echo(f"{p.call_id}\t{p.name or ''}\t{p.caller or 'withheld'}\t{' '.join(flags)}")
         click.echo(f"{len(live.present(session, profile))} in the room")
+    @app.cli.command("fax-deposit")
+    @click.argument("number")
+    @click.option("--file", "document", type=click.File("rb"), help="A received fax as TIFF or PDF.")
+    @click.option("--text", help="Text to fax (made into a G4 TIFF as the platform sends it).")
+    @click.option("--caller", default=None, help="Sender number; leave out for a withheld number.")
+    @click.option("--station-id", default=None, help="The sender's station ID.")
+    def fax_deposit_command(number, document, text, caller, station_id) -> None:
+        """Deposit a received fax for NUMBER as the telephony platform would."""
+        import secrets
+
+        from .extensions import db
+        from .services.errors import DomainError
+        from .services.fax import received
+
+        if document and text:
+            raise click.UsageError("Give either --file or --text, not both.")
+        try:
+            if document:
+                fax, _created = received.deposit(db.session, received.DepositInput(
+                    called=number, caller=caller, station_id=station_id, received_at=None,
+                    platform_fax_id=f"local-{secrets.token_hex(8)}", document=document.read()))
+            else:
+                fax = received.deposit_text(db.session, number, text or "Testfax aus der Kommandozeile.",
+                                            caller=caller, station_id=station_id)
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc.message)) from exc
+        db.session.commit()
+        click.echo(f"fax {fax.id} stored for {fax.called_e164} ({fax.pages} pages)")

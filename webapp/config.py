@@ -92,6 +92,13 @@ def from_environment() -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
         "HUEY_IMMEDIATE": _bool("HUEY_IMMEDIATE", False),
+        # Fax: tries per transmission and the pause between them, CCITT group3/group4, how long
+        # rendering one untrusted document may take, the embedded simulator's answer delay.
+        "FAX_MAX_ATTEMPTS": int(env.get("FAX_MAX_ATTEMPTS", "3")),
+        "FAX_RETRY_SECONDS": int(env.get("FAX_RETRY_SECONDS", "120")),
+        "FAX_COMPRESSION": env.get("FAX_COMPRESSION", "group4"),
+        "FAX_RENDER_SECONDS": int(env.get("FAX_RENDER_SECONDS", "60")),
+        "FAX_SIMULATOR_SECONDS": int(env.get("FAX_SIMULATOR_SECONDS", "3")),
     }
 
 

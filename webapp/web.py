@@ -184,7 +184,7 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _shell_context():
         return {"nav": navigation(), "current_locale": select_locale(), "languages": LANGUAGES,
-                "voicemail_badge": voicemail_badge}
+                "voicemail_badge": voicemail_badge, "fax_badge": fax_badge}
 
     app.jinja_env.filters["phone"] = format_phone
     app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt) if value else ""
@@ -238,6 +238,16 @@ def voicemail_badge() -> int:
 
     profile = authz.own_profile(db.session, current_user)
     return voicemail.new_count(db.session, profile.id) if profile is not None else 0
+
+
+def fax_badge() -> int:
+    """New received faxes of the signed-in user's own profile (the navigation badge)."""
+    if not (current_user and current_user.is_authenticated):
+        return 0
+    from .services import fax
+
+    profile = authz.own_profile(db.session, current_user)
+    return fax.new_count(db.session, profile.id) if profile is not None else 0
 
 
 def home_endpoint() -> str:

@@ -50,19 +50,6 @@ def test_admin_reaches_a_profiles_services_from_its_edit_page(client, db_session
     assert client.get(f"/profiles/{anna.id}/voicemail").status_code == 200
 
 
-def test_fax_says_it_comes_later_and_shows_its_number(client, db_session):
-    anna = _anna(db_session)
-    login(client, "anna.schmidt@muster.example")
-    for service, line in (("fax", "Ihre Faxnummer: 030 1234567-10"),):
-        page = client.get(f"/profiles/{anna.id}/{service}")
-        assert page.status_code == 200
-        assert f'<h2 id="{service}-index-title">Folgt in einer späteren Version</h2>' in page.text
-        assert line in page.text
-        assert "Hier lässt sich noch nichts einstellen." in page.text
-        partial = client.get(f"/profiles/{anna.id}/{service}", headers=HTMX)
-        assert partial.text.lstrip().startswith(f'<section id="{service}-index"')
-
-
 # --- Aktive Verträge and the back office: who may open them, and why not ---------------------------
 
 

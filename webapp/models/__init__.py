@@ -12,6 +12,15 @@ from .conference import (  # noqa: F401
     PinRole,
 )
 from .contracts import Contract, Licence, NumberBlock, PhoneNumber, Site
+from .fax import (  # noqa: F401
+    FaxDocument,
+    FaxResolution,
+    FaxSettings,
+    FaxStatus,
+    PreviewStatus,
+    ReceivedFax,
+    SentFax,
+)
 from .orders import Cart, CartItem, Order, OrderItem, OrderStatus, Product, ProductKind
 from .org import (
     Customer,

@@ -40,7 +40,7 @@ from .accounts import hash_password
 ADMIN_PASSWORD = "demo-admin-2026"
 USER_PASSWORD = "demo-user-2026"
 
-EXTENSIONS: list[str] = ["demo_voicemail", "demo_conference"]
+EXTENSIONS: list[str] = ["demo_voicemail", "demo_conference", "demo_fax"]
 
 
 @dataclass

@@ -85,17 +85,19 @@ class Box:
     """One table of received items of a profile.
 
     ``model`` has ``id``, ``profile_id``, ``deleted_at`` and the timestamp ``read_column`` (None:
-    new); ``file_columns`` name the storage keys removed with a row.
+    new; no column: nothing to mark); ``file_columns`` name the storage keys removed with a row,
+    ``prefix_columns`` storage folders removed with it.
     """
 
     model: Any
-    read_column: str
+    read_column: str | None
     file_columns: tuple[str, ...]
     not_found: Any  # message when an item is not there (lazy string)
     select_one: Any  # message when a bulk action names no item
     not_restorable: Any  # message when the undo time is over
     audit_deleted: str  # audit action of a deletion
     undo_seconds: int = 300
+    prefix_columns: tuple[str, ...] = ()
 
     def get(self, session: Session, profile, item_id, *, include_deleted: bool = False):
         item = session.get(self.model, item_id) if valid_id(item_id) else None
@@ -112,6 +114,8 @@ class Box:
 
     def unread_count(self, session: Session, profile_id: int) -> int:
         model = self.model
+        if self.read_column is None:
+            return 0
         return session.scalar(
             select(func.count()).select_from(model).where(
                 model.profile_id == profile_id, model.deleted_at.is_(None),
@@ -165,7 +169,8 @@ class Box:
     def _file_rows(self, session: Session, *conditions):
         model = self.model
         return session.execute(
-            select(model.id, *[getattr(model, c) for c in self.file_columns]).where(*conditions)
+            select(model.id, *[getattr(model, c) for c in self.file_columns + self.prefix_columns])
+            .where(*conditions)
         ).all()
 
     def purge_deleted(self, session: Session, profile_id: int | None = None) -> int:
@@ -185,8 +190,10 @@ class Box:
         model = self.model
         session.execute(delete(model).where(model.id.in_([r[0] for r in rows]))
                         .execution_options(synchronize_session="fetch"))
-        keys = [k for r in rows for k in r[1:] if k]
-        after_commit(session, lambda: [storage.delete(k) for k in keys])
+        files = len(self.file_columns)
+        keys = [k for r in rows for k in r[1:1 + files] if k]
+        prefixes = [p for r in rows for p in r[1 + files:] if p]
+        after_commit(session, lambda: [storage.delete(k) for k in keys] + [storage.delete_prefix(p) for p in prefixes])
 
     def remove_one(self, session: Session, item_id: int) -> None:
         """A mail hook (``mail.AFTER_SEND_HOOKS``): the mail carrying the item was accepted, so it goes."""

@@ -34,11 +34,18 @@ class PlatformAdapter(Protocol):
     def deliver(self, event: PlatformEvent) -> None: ...
 
 
+# How the embedded simulator answers an event kind as a platform would (e.g. a fax's result).
+SIMULATED_ANSWERS: dict[str, Any] = {}
+
+
 class SimulatorAdapter:
     """Embedded default: accepts every event and logs it, as a healthy platform would."""
 
     def deliver(self, event: PlatformEvent) -> None:
         log.info("platform simulator accepted %s #%s %s", event.kind, event.id, event.payload)
+        answer = SIMULATED_ANSWERS.get(event.kind)
+        if answer is not None:
+            answer(event)
 
 
 class WebhookAdapter:

@@ -174,3 +174,67 @@ def conference_recording():
         return error_response(exc)
     return jsonify(id=recording.id, platform_recording_id=recording.platform_recording_id, created=created,
                    duration_ms=recording.duration_ms), 201 if created else 200
+# --- Fax -------------------------------------------------------------------------------------
+
+
+@bp.post("/fax/received")
+def fax_received():
+    """Multipart: document (TIFF or PDF file), called, caller (empty when withheld), station_id,
+    received_at (ISO 8601), platform_fax_id. 201 when stored, 200 when that id was stored before."""
+    from ...extensions import db
+    from ...services.errors import DomainError
+    from ...services.fax import received
+
+    refused = require_form("document, called, caller, station_id, received_at and platform_fax_id")
+    if refused:
+        return refused
+    data = received.DepositInput(
+        called=request.form.get("called", ""), caller=request.form.get("caller"),
+        station_id=request.form.get("station_id"), received_at=request.form.get("received_at"),
+        platform_fax_id=request.form.get("platform_fax_id", ""), document=upload_bytes("document"),
+    )
+    try:
+        fax, created = received.deposit(db.session, data)
+    except DomainError as exc:
+        return error_response(exc)
+    return jsonify(id=fax.id, platform_fax_id=fax.platform_fax_id, created=created, pages=fax.pages), \
+        201 if created else 200
+
+
+@bp.post("/fax/status")
+def fax_status():
+    """JSON or form: platform_fax_id (of the attempt, from the ``fax.send`` event), status (sending,
+    sent, busy, no_answer, failed), reason. Idempotent; reports of earlier attempts or after the
+    final state are accepted and change nothing (``changed: false``)."""
+    from ...extensions import db
+    from ...services.errors import DomainError, ValidationFailed
+    from ...services.fax import sending
+
+    values = request.get_json(silent=True) if request.is_json else request.form
+    if not isinstance(values, dict) and not hasattr(values, "getlist"):
+        return jsonify(error="ValidationFailed", message="Send a JSON object or a form with platform_fax_id and status."), 422
+    platform_fax_id = str(values.get("platform_fax_id") or "").strip()
+    try:
+        if not platform_fax_id or len(platform_fax_id) > 100:
+            raise ValidationFailed("platform_fax_id is missing or too long.", field="platform_fax_id")
+        fax, changed = sending.apply_status(db.session, platform_fax_id, str(values.get("status") or ""),
+                                            reason=str(values.get("reason") or "") or None)
+    except DomainError as exc:
+        return error_response(exc)
+    return jsonify(fax_id=fax.id, status=fax.status.value, attempts=fax.attempts, changed=changed)
+
+
+@bp.get("/fax/sent/<platform_fax_id>/document")
+def fax_document(platform_fax_id: str):
+    """The TIFF (Class F, G3/G4) of one attempt named in a ``fax.send`` event."""
+    from flask import Response
+
+    from ...extensions import db
+    from ...services.errors import DomainError
+    from ...services.fax import sending
+
+    try:
+        data = sending.tiff_for_platform(db.session, platform_fax_id[:100])
+    except DomainError as exc:
+        return error_response(exc)
+    return Response(data, mimetype="image/tiff")

@@ -6,19 +6,14 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import HTMX, login
+from tests.conftest import login
 from webapp.models import (
     Cart,
     CartItem,
     Contract,
     Licence,
-    MailMessage,
-    Order,
-    OrderStatus,
-    PlatformEvent,
 )
 
 

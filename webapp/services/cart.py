@@ -232,9 +232,10 @@ def _changed(session: Session, cart: Cart, *, purge_removed: bool = True) -> Non
     """A new token for the new content; the removed lines kept for undo go at the next change."""
     cart.token = secrets.token_hex(16)
     if purge_removed:
-        for item in list(cart.items):
-            if item.removed_at is not None:
-                session.delete(item)
+        gone = [i for i in cart.items if i.removed_at is not None]
+        for item in sorted(gone, key=lambda i: i.parent_id is None):  # options before their trunk
+            session.delete(item)
+            session.flush()
     session.flush()
 
 

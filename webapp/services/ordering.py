@@ -9,10 +9,11 @@ import secrets
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import (
+    CartItem,
     Customer,
     Licence,
     Order,
@@ -109,8 +110,9 @@ def place(session: Session, user: User, customer: Customer, token: str | None) -
         order.status = OrderStatus.PROVISIONED
         order.handled_at = utcnow()
 
-    for item in list(cart.items):
-        session.delete(item)
+    session.execute(delete(CartItem).where(CartItem.cart_id == cart.id, CartItem.parent_id.is_not(None)))
+    session.execute(delete(CartItem).where(CartItem.cart_id == cart.id))
+    session.expire(cart, ["items"])
     cart.token = secrets.token_hex(16)
     session.flush()
     session.refresh(order)

@@ -6,10 +6,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
 
 def term_choices():
-    return [("12", _l("12 months")), ("24", _l("24 months")), ("36", _l("36 months"))]
+    return [SelectChoice("12", _l("12 months")), SelectChoice("24", _l("24 months")),
+            SelectChoice("36", _l("36 months"))]
 
 
 class TrunkForm(FlaskForm):
@@ -17,7 +19,7 @@ class TrunkForm(FlaskForm):
 
     product = RadioField(_l("SIP trunk"), choices=[], validate_choice=False)
     term = RadioField(_l("Minimum term"), choices=term_choices(), default="24", validate_choice=False)
-    kombi = RadioField(_l("Kombi-Option"), choices=[("no", _l("No")), ("yes", _l("Yes"))], default="no",
+    kombi = RadioField(_l("Kombi-Option"), choices=[SelectChoice("no", _l("No")), SelectChoice("yes", _l("Yes"))], default="no",
                        validate_choice=False)
 
 

@@ -9,6 +9,7 @@ from flask import session as http_session
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from ... import htmx, web
 from ...htmx import render
@@ -112,7 +113,7 @@ def tariff_options():
 
 def _trunk_form(products) -> TrunkForm:
     form = TrunkForm()
-    form.product.choices = [(p.code, p.name) for p in products]
+    form.product.choices = [SelectChoice(p.code, p.name) for p in products]
     if not form.product.data and products:
         form.product.data = products[0].code
     return form
@@ -154,7 +155,7 @@ def product(code: str):
     groups = cart_service.trunk_choices(web.session(), current_user, customer,
                                         new_only=item.kind == ProductKind.VOICE_CHANNELS)
     if not item.is_trunk:
-        form.trunk_id.choices = [(str(g.trunk.item.id), g.trunk.name) for g in groups]
+        form.trunk_id.choices = [SelectChoice(str(g.trunk.item.id), g.trunk.name) for g in groups]
         if not form.trunk_id.data and groups:
             form.trunk_id.data = str(groups[-1].trunk.item.id)
     status = 200
@@ -276,8 +277,7 @@ def _provision_inputs(order) -> dict[int, provisioning.TrunkInput]:
 def provision(order_id: int):
     order = provisioning.order_to_handle(web.session(), current_user, order_id)
     errors: dict[str, str] = {}
-    inputs = {t.id: provisioning.TrunkInput(channels=str(provisioning.ordered_channels(order, t) or ""))
-              for t in provisioning.new_trunks(order)}
+    inputs = _ordered_inputs(order)
     status = 200
     if request.method == "POST":
         inputs = _provision_inputs(order)
@@ -289,9 +289,18 @@ def provision(order_id: int):
             return render("orders/provisioned.html", "partials/orders/_provisioned.html", order=order,
                           contracts=contracts, trigger={"toast": _("Order %(number)s is provisioned.",
                                                                       number=order.number)})
+    return _provision_page(order, status, inputs, errors, RefuseForm(formdata=None))
+
+
+def _provision_page(order, status: int, inputs, errors: dict, refuse_form: RefuseForm):
     return render("orders/provision.html", "partials/orders/_provision.html", status=status, order=order,
-                  inputs=inputs, errors=errors, refuse_form=RefuseForm(formdata=None),
-                  groups=ordering.groups(order))
+                  inputs=inputs, errors=errors, refuse_form=refuse_form, groups=ordering.groups(order),
+                  totals=ordering.order_totals(order))
+
+
+def _ordered_inputs(order) -> dict[int, provisioning.TrunkInput]:
+    return {t.id: provisioning.TrunkInput(channels=str(provisioning.ordered_channels(order, t) or ""))
+            for t in provisioning.new_trunks(order)}
 
 
 @bp.post("/backoffice/orders/<int:order_id>/refuse")
@@ -303,8 +312,5 @@ def refuse(order_id: int):
         provisioning.refuse(web.session(), current_user, order_id, form.reason.data or "")
     except ValidationFailed as exc:
         form.reason.errors = [str(exc.message)]
-        inputs = {t.id: provisioning.TrunkInput(channels=str(provisioning.ordered_channels(order, t) or ""))
-                  for t in provisioning.new_trunks(order)}
-        return render("orders/provision.html", "partials/orders/_provision.html", status=422, order=order,
-                      inputs=inputs, errors={}, refuse_form=form, groups=ordering.groups(order))
+        return _provision_page(order, 422, _ordered_inputs(order), {}, form)
     return htmx.redirect(url_for("orders.backoffice"))

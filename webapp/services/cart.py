@@ -137,8 +137,8 @@ class CartView:
 def get_cart(session: Session, user: User, customer: Customer, *, create: bool = False,
              lock: bool = False) -> Cart | None:
     query = select(Cart).where(Cart.user_id == user.id, Cart.customer_id == customer.id)
-    if lock:
-        query = query.with_for_update()
+    if lock:  # and what another request committed while we waited, not what this session read before
+        query = query.with_for_update().execution_options(populate_existing=True)
     cart = session.scalar(query)
     if cart is None and create:
         cart = Cart(user_id=user.id, customer_id=customer.id, token=secrets.token_hex(16))
@@ -241,7 +241,7 @@ def _changed(session: Session, cart: Cart, *, purge_removed: bool = True) -> Non
 
 def _own_item(session: Session, user: User, customer: Customer, item_id) -> tuple[Cart, CartItem]:
     cart = get_cart(session, user, customer, lock=True)
-    item = session.get(CartItem, item_id) if valid_id(item_id) else None
+    item = session.get(CartItem, item_id, populate_existing=True) if valid_id(item_id) else None
     if cart is None or item is None or item.cart_id != cart.id:
         raise NotFound(_l("This line is no longer in the cart."))
     return cart, item
@@ -289,7 +289,7 @@ def add_option(session: Session, user: User, customer: Customer, product: Produc
         raise NotFound(_l("This product does not exist or cannot be ordered."))
     amount = parse_quantity(quantity, max_for(product))
     cart = get_cart(session, user, customer, create=True, lock=True)
-    trunk = session.get(CartItem, trunk_id) if valid_id(trunk_id) else None
+    trunk = session.get(CartItem, trunk_id, populate_existing=True) if valid_id(trunk_id) else None
     if trunk is None or trunk.cart_id != cart.id or trunk.parent_id is not None or trunk.removed_at is not None:
         raise ValidationFailed(_l("Please choose a SIP trunk in your cart."), field="trunk_id")
     if product.kind == ProductKind.VOICE_CHANNELS and trunk.contract_id is not None:

@@ -111,7 +111,7 @@ def test_tenant_without_avv_sees_the_contract_but_not_the_profiles_and_cannot_re
     page = client.get(f"/contracts/{contract_id(db_session)}")
     assert page.status_code == 200
     assert "Schmidt, Anna" not in page.text
-    assert "disabled" in page.text and "Mandanten und Submandanten können nicht bestellen" in page.text
+    assert "disabled" in page.text and "Mandanten und Submandanten können für K-100001 nicht bestellen" in page.text
     response = client.post(f"/contracts/{contract_id(db_session)}/reorder")
     assert response.status_code == 403
     assert cart_items(db_session, "mandant@nord.example") == []

@@ -34,6 +34,9 @@ ACTION_LABELS = {
     "voicemail.greeting_activated": _l("Greeting activated"),
     "voicemail.greeting_standard": _l("Standard greeting restored"),
     "voicemail.messages_deleted": _l("Voicemail messages deleted"),
+    "order.placed": _l("Order placed („Beauftragen“)"),
+    "order.provisioned": _l("Order provisioned"),
+    "order.refused": _l("Order refused"),
 }
 
 DETAIL_LABELS = {
@@ -52,6 +55,10 @@ DETAIL_LABELS = {
     "kind": _l("Greeting"),
     "source": _l("Source"),
     "count": _l("Count"),
+    "order": _l("Order"),
+    "lines": _l("Lines"),
+    "contracts": _l("Contracts"),
+    "reason": _l("Reason"),
 }
 
 

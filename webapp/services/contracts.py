@@ -1,4 +1,5 @@
-"""Contracts a user may see („Aktive Verträge“) with their licence line, and orders to provision."""
+"""Contracts a user may see („Aktive Verträge“) with their licence line, and one contract's page
+(„Vertrag anzeigen“)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import Contract, Licence, Order, OrderStatus, Site, UmsProfile, User
+from ..models import Contract, Licence, Site, UmsProfile, User
 from . import authz
 from .errors import NotFound
 
@@ -56,11 +57,6 @@ def active_contracts(session: Session, user: User) -> list[ContractRow]:
     ).all()
     lines = licence_lines(session, [c.id for c in contracts])
     return [ContractRow(c, lines[c.id]) for c in contracts]
-
-
-def orders_to_provision(session: Session) -> list[Order]:
-    return list(session.scalars(
-        select(Order).where(Order.status == OrderStatus.PLACED).order_by(Order.placed_at)))
 
 
 @dataclass(frozen=True)

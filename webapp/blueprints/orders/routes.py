@@ -184,7 +184,7 @@ def _cart_response(status: int = 200, *, errors: dict | None = None, toast: str 
     decision = authz.can_order(web.session(), current_user, view.customer)
     return render("orders/cart.html", "partials/orders/_cart.html", status=status,
                   trigger={"toast": toast} if toast else None,
-                  **_shop(view=view, can_place=decision, errors=errors or {}, undo=undo, oob=True))
+                  **_shop(view=view, can_place=decision, errors=errors or {}, undo=undo))
 
 
 @bp.get("/cart")

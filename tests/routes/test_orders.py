@@ -342,6 +342,8 @@ def test_back_office_provisions_a_new_trunk_into_an_active_contract(client, db_s
     assert licences(db_session, contract.number) == 2
     db_session.expire_all()
     assert db_session.get(Order, order.id).status == OrderStatus.PROVISIONED
+    event = db_session.scalar(select(PlatformEvent).where(PlatformEvent.kind == "contract.provisioned"))
+    assert event.payload["contract"] == contract.number and event.payload["licences"] == 2
     assert db_session.scalar(select(MailMessage).where(MailMessage.subject.contains(order.number),
                                                        MailMessage.subject.contains("aktiv")))
     # a second provisioning of the same order is refused and makes nothing
@@ -455,3 +457,21 @@ def test_contract_page_query_count_does_not_grow_with_sites_and_profiles(client,
     page = client.get(f"/contracts/{cid}")
     assert page.text.count("Filiale ") >= 6 and "Nach5, Vor5" in page.text
     assert len(count_queries) == few, "\n".join(count_queries)
+
+
+class TestCarrierName:
+    @pytest.fixture
+    def app_config(self):
+        return {"CARRIER_NAME": "Plusnet"}
+
+    def test_page_titles_carry_the_carriers_name(self, client):
+        login(client, "admin@muster.example")
+        page = client.get("/cart").text
+        assert "<title>Plusnet – Warenkorb · UMS-Portal</title>" in page
+        assert "<h1>Plusnet – Warenkorb</h1>" in page
+        assert "<h1>Plusnet – IPfonie SIP</h1>" in client.get("/shop/ipfonie-sip").text
+
+
+def test_without_a_carrier_name_the_title_is_just_warenkorb(client):
+    login(client, "admin@muster.example")
+    assert "<h1>Warenkorb</h1>" in client.get("/cart").text

@@ -475,3 +475,25 @@ class TestCarrierName:
 def test_without_a_carrier_name_the_title_is_just_warenkorb(client):
     login(client, "admin@muster.example")
     assert "<h1>Warenkorb</h1>" in client.get("/cart").text
+
+
+@pytest.mark.parametrize(("data", "field", "message"), [
+    ({"product": "ipfonie-sip-trunk", "term": "18", "kombi": "no"}, "term", "12, 24 oder 36"),
+    ({"product": "ums-paket", "term": "24", "kombi": "no"}, "product", "SIP-Trunk"),
+    ({"product": "gibt-es-nicht", "term": "24", "kombi": "no"}, "product", "SIP-Trunk"),
+])
+def test_single_trunk_steps_refuse_bad_choices_next_to_the_field(client, db_session, data, field, message):
+    login(client, "admin@muster.example")
+    response = client.post("/shop/ipfonie-sip/trunks", data=data, headers=HTMX)
+    assert response.status_code == 422
+    assert f'id="{field}-errors"' in response.text and message in response.text
+    assert cart_items(db_session, "admin@muster.example") == []
+
+
+def test_ordering_pages_refuse_tenants_and_back_office_with_the_reason(client):
+    login(client, "mandant@nord.example")
+    response = client.get("/shop")
+    assert response.status_code == 403 and "Mandanten und Submandanten" in response.text
+    client.post("/logout")
+    login(client, "betrieb@carrier.example")
+    assert client.get("/cart").status_code == 403

@@ -42,7 +42,8 @@ def _customer():
     if "order_customer" not in g:
         wanted = request.args.get("customer", type=int) or http_session.get(CUSTOMER_KEY)
         g.order_customer = cart_service.customer_for(web.session(), current_user, wanted)
-        http_session[CUSTOMER_KEY] = g.order_customer.id
+        if http_session.get(CUSTOMER_KEY) != g.order_customer.id:
+            http_session[CUSTOMER_KEY] = g.order_customer.id
     return g.order_customer
 
 

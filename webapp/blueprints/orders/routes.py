@@ -194,24 +194,25 @@ def cart():
     return _cart_response()
 
 
+def _change_line(change, item_id: int, value, toast: str):
+    """A change in place of one cart line; refused next to that line (422), nothing stored."""
+    try:
+        change(web.session(), current_user, _customer(), item_id, value)
+    except ValidationFailed as exc:
+        return _cart_response(422, errors={item_id: str(exc.message)})
+    return _cart_response(toast=toast)
+
+
 @bp.post("/cart/items/<int:item_id>/quantity")
 @login_required
 def cart_quantity(item_id: int):
-    try:
-        cart_service.set_quantity(web.session(), current_user, _customer(), item_id, request.form.get("quantity"))
-    except ValidationFailed as exc:
-        return _cart_response(422, errors={item_id: str(exc.message)})
-    return _cart_response(toast=_("Quantity changed."))
+    return _change_line(cart_service.set_quantity, item_id, request.form.get("quantity"), _("Quantity changed."))
 
 
 @bp.post("/cart/items/<int:item_id>/term")
 @login_required
 def cart_term(item_id: int):
-    try:
-        cart_service.set_term(web.session(), current_user, _customer(), item_id, request.form.get("term"))
-    except ValidationFailed as exc:
-        return _cart_response(422, errors={item_id: str(exc.message)})
-    return _cart_response(toast=_("Minimum term changed."))
+    return _change_line(cart_service.set_term, item_id, request.form.get("term"), _("Minimum term changed."))
 
 
 @bp.post("/cart/items/<int:item_id>/remove")

@@ -101,3 +101,17 @@ class TestConfirmationMail:
         body = message.get_body(("plain",)).get_content()
         assert "2 × Unified Messaging Paket" in body and "V-200001" in body
         assert "€11.66" in body  # 2 × 4.90 € + 19 % VAT, in English
+
+
+def test_work_queued_for_after_the_commit_waits_for_the_real_commit_not_a_savepoint(db_session):
+    """Provisioning takes a savepoint per new contract: events queued before it must not run at its
+    release (they would run before the data they need is committed)."""
+    from webapp.db import after_commit
+
+    ran: list[str] = []
+    after_commit(db_session, lambda: ran.append("job"))
+    with db_session.begin_nested():
+        pass
+    assert ran == []
+    db_session.commit()
+    assert ran == ["job"]

@@ -221,10 +221,11 @@ def navigation() -> list[dict]:
             label = " / ".join(str(PRODUCT_MENU_LABELS[line]) for line in sorted(lines, reverse=True))
             items.append({"endpoint": "admin.overview", "label": label, "children": [
                 {"endpoint": "admin.overview", "label": _l("Unified Messaging")}]})
-        if authz.customers_visible(session, current_user) and not authz.is_back_office(current_user):
+        visible = authz.customers_visible(session, current_user)
+        if visible and not authz.is_back_office(current_user):
             from .services import cart
 
-            may_order = bool(cart.ordering_customers(session, current_user))
+            may_order = bool(cart.ordering_customers(session, current_user, visible))
             items.append({"endpoint": "orders.contracts", "label": _l("Globale Verwaltung"), "children": [
                 {"endpoint": "orders.contracts", "label": _l("Aktive Verträge")},
                 *([{"endpoint": "orders.my_orders", "label": _l("Meine Bestellungen")}] if may_order else [])]})

@@ -93,7 +93,7 @@ def fill_up(live_app, number: str, free_to_leave: int) -> None:
         for n in range(free - free_to_leave):
             profiles.create_profile(session, admin, contract_id=contract.id, site_id=contract.sites[0].id,
                                     last_name=f"Fill{n}", first_name="Fred", email=f"fill{n}.{RUN}@{DOMAIN}")
-            session.commit()  # each on its own: a savepoint release would run the last one's jobs early
+            session.commit()
 
 
 def test_nachbestellung_of_v200001_raises_its_licences_by_3(page: Page, live_app):

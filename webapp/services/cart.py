@@ -34,12 +34,15 @@ from .profiles import valid_id
 # --- which customer the user orders for --------------------------------------------------------
 
 
-def ordering_customers(session: Session, user: User) -> list[Customer]:
+def ordering_customers(session: Session, user: User, visible: list[Customer] | None = None) -> list[Customer]:
     """Customers whose cart the user may fill (admins of the customer, holders of its order
-    permission; reseller staff only for their own end customers; never tenants or back office)."""
+    permission; reseller staff only for their own end customers; never tenants or back office).
+    ``visible``: the user's ``authz.customers_visible`` when the caller has them already."""
     if authz.is_back_office(user) or user.tenant_id is not None:
         return []
-    return [c for c in authz.customers_visible(session, user) if authz.can_fill_cart(session, user, c)]
+    if visible is None:
+        visible = authz.customers_visible(session, user)
+    return [c for c in visible if authz.can_fill_cart(session, user, c)]
 
 
 def customer_for(session: Session, user: User, wanted_id: int | None) -> Customer:

@@ -103,6 +103,7 @@ def test_nachbestellung_of_v200001_raises_its_licences_by_3(page: Page, live_app
     page.get_by_role("link", name="V-200001").click()
     expect(page.get_by_role("heading", level=1, name=re.compile("Vertrag anzeigen: V-200001"))).to_be_visible()
     used, total = licence_line(page)
+    assert axe_violations(page) == []
     page.get_by_label("Aktionen für Vertrag V-200001").click()
     page.get_by_role("button", name="Nachbestellung").click()
 
@@ -161,6 +162,7 @@ def test_new_trunk_bundle_is_provisioned_into_a_contract_a_profile_can_use(page:
     sign_in(bo, "betrieb@carrier.example")
     bo.get_by_role("link", name=number).click()
     expect(bo.get_by_label("Sprachkanäle")).to_have_value("6")  # 4 in the bundle + 2
+    assert axe_violations(bo) == []
     base = f"+49 69 {random.randint(1000000, 9999999)}"
     bo.get_by_label("Standort / Gruppe").first.fill("Frankfurt")
     bo.get_by_label("Stammrufnummer (E.164)").first.fill("+49 30 1234567")  # overlaps V-200001

@@ -136,3 +136,30 @@ def test_a_packages_term_is_its_trunks_whatever_races(pg_app):
         order = db.session.scalar(select(Order).where(Order.placed_by.has(email=email)))
         trunk_line = next(i for i in order.items if i.parent_id is None)
         assert {i.min_term_months for i in order.items} == {trunk_line.min_term_months}
+
+
+def test_two_orders_provisioned_at_once_with_one_number_block_give_it_to_one(pg_app):
+    from webapp.extensions import db
+    from webapp.models import Contract, Order
+
+    orders = []
+    for tag in ("blockA", "blockB"):
+        email = _orderer(pg_app, tag)
+        client = _clients(pg_app, email, 1)[0]
+        client.post("/shop/products/ipfonie-sip-bundle-s", data={"term": "12", "kombi": "no"})
+        assert client.post("/cart/place", data={"token": _token(client)}).status_code == 303
+        with pg_app.app_context():
+            order = db.session.scalar(select(Order).where(Order.placed_by.has(email=email)))
+            orders.append((order.id, next(i.id for i in order.items if i.parent_id is None)))
+    back_office = _orderer(pg_app, "bo-block", back_office=True)
+    clients = _clients(pg_app, back_office, 2)
+
+    def provision(n):
+        order_id, trunk_id = orders[n]
+        data = {f"t{trunk_id}-channels": "4", f"t{trunk_id}-s0-name": "Dresden",
+                f"t{trunk_id}-s0-base": "+49 351 8880000", f"t{trunk_id}-s0-first": "0", f"t{trunk_id}-s0-last": "49"}
+        return clients[n].post(f"/backoffice/orders/{order_id}", data=data).status_code
+
+    statuses = run_at_once(2, provision)
+    assert sorted(statuses) in ([200, 409], [200, 422])  # the second sees the numbers taken
+    assert _count(pg_app, Contract, Contract.source_order_id.in_([o for o, _ in orders])) == 1

@@ -205,8 +205,13 @@ def provision(session: Session, actor: User, order_id, inputs: dict[int, TrunkIn
             except IntegrityError:
                 if attempt == 4:
                     raise
-        for name, base, first, last in sites:
-            _add_site(session, contract, name, base, first, last)
+        try:
+            with session.begin_nested():
+                for name, base, first, last in sites:
+                    _add_site(session, contract, name, base, first, last)
+                session.flush()
+        except IntegrityError:  # another order took some of these numbers at the same moment
+            raise AlreadyHandled(_l("Some of these numbers were assigned elsewhere at the same moment. Please check the number blocks and try again.")) from None
         trunk.contract_id = contract.id
         licences = 0
         for option in order.items:

@@ -156,7 +156,9 @@ def product(code: str):
     groups = cart_service.trunk_choices(web.session(), current_user, customer,
                                         new_only=item.kind == ProductKind.VOICE_CHANNELS)
     if not item.is_trunk:
-        form.trunk_id.choices = [SelectChoice(str(g.trunk.item.id), g.trunk.name) for g in groups]
+        form.trunk_id.choices = [SelectChoice(str(g.trunk.item.id), _("%(trunk)s – minimum term %(n)d months",
+                                                                          trunk=g.trunk.name, n=g.trunk.item.min_term_months))
+                                 for g in groups]
         if not form.trunk_id.data and groups:
             form.trunk_id.data = str(groups[-1].trunk.item.id)
     status = 200

@@ -497,3 +497,18 @@ def test_ordering_pages_refuse_tenants_and_back_office_with_the_reason(client):
     client.post("/logout")
     login(client, "betrieb@carrier.example")
     assert client.get("/cart").status_code == 403
+
+
+@pytest.mark.parametrize(("path", "data"), [
+    ("/shop/products/ums%00paket", {"quantity": "1"}),
+    ("/cart/place", {"token": "\x00" * 40}),
+    ("/shop/products/ums-paket", {"trunk_id": "\x00", "quantity": "\x00"}),
+    ("/shop/ipfonie-sip/trunks", {"product": "ipfonie\x00", "term": "\x00", "kombi": "\x00"}),
+    ("/shop/products/ums-paket", {"trunk_id": "99999999999999999999", "quantity": "1"}),
+    ("/cart/items/99999999999/quantity", {"quantity": "1"}),
+])
+def test_garbage_never_gives_a_500(client, db_session, path, data):
+    login(client, "admin@muster.example")
+    response = client.post(path, data=data)
+    assert response.status_code in (404, 409, 422), response.text[:300]
+    assert cart_items(db_session, "admin@muster.example") == [] and placed_orders(db_session) == 0

@@ -3,6 +3,7 @@ prices in EUR and the totals of a list of lines with VAT."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -41,7 +42,10 @@ def products(session: Session, line: ProductLine, kinds: tuple[ProductKind, ...]
 
 def product(session: Session, code: str, line: ProductLine) -> Product:
     """An active product of the customer's product line; any other code is 404."""
-    found = session.scalar(select(Product).where(Product.code == str(code)[:40], Product.active.is_(True)))
+    code = str(code)
+    if not re.fullmatch(r"[a-z0-9-]{1,40}", code):  # nothing else names a product (and no NUL reaches SQL)
+        raise NotFound(_l("This product does not exist or cannot be ordered."))
+    found = session.scalar(select(Product).where(Product.code == code, Product.active.is_(True)))
     if found is None or found.product_line != line:
         raise NotFound(_l("This product does not exist or cannot be ordered."))
     return found

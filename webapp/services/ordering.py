@@ -5,6 +5,7 @@ replay of the same post finds the order already made. Also „Meine Bestellungen
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -75,7 +76,9 @@ def _order_number() -> str:
 def place(session: Session, user: User, customer: Customer, token: str | None) -> Order:
     """Place the user's cart for ``customer``. Refused without order permission (nothing stored)."""
     authz.can_order(session, user, customer).require()
-    token = str(token or "")[:32]
+    token = str(token or "")
+    if not re.fullmatch(r"[0-9a-f]{32}", token):  # only a cart token names a cart's content
+        token = ""
     cart = cart_service.get_cart(session, user, customer, lock=True)  # serialises placing per cart
     if token:
         done = session.scalar(select(Order).where(Order.submission_key == token))

@@ -512,3 +512,14 @@ def test_garbage_never_gives_a_500(client, db_session, path, data):
     response = client.post(path, data=data)
     assert response.status_code in (404, 409, 422), response.text[:300]
     assert cart_items(db_session, "admin@muster.example") == [] and placed_orders(db_session) == 0
+
+
+def test_cart_partial_for_htmx_and_htmx_redirect_to_login_when_signed_out(client, db_session):
+    response = client.post("/cart/items/1/quantity", data={"quantity": "2"}, headers=HTMX)
+    assert response.status_code == 401 and response.headers["HX-Redirect"].startswith("/login")
+    login(client, "admin@muster.example")
+    partial = client.get("/cart", headers=HTMX)
+    assert partial.status_code == 200 and "<html" not in partial.text
+    assert partial.text.lstrip().startswith('<section id="cart"') and "HX-Request" in partial.headers["Vary"]
+    page = client.get("/cart")
+    assert "<html" in page.text and page.text.count('id="cart-badge"') == 1

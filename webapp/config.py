@@ -54,6 +54,8 @@ def from_environment() -> dict:
         "SMTP_STARTTLS": _bool("SMTP_STARTTLS", False),
         "MAIL_FROM": env.get("MAIL_FROM", "UMS Portal <no-reply@ums.example>"),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # The carrier's name in page titles of the Bestellsystem („Plusnet – Warenkorb“); none by default.
+        "CARRIER_NAME": env.get("CARRIER_NAME", ""),
         "PLATFORM_ADAPTER": env.get("PLATFORM_ADAPTER", "simulator"),
         "PLATFORM_WEBHOOK_URL": env.get("PLATFORM_WEBHOOK_URL"),
         "PLATFORM_SECRET": env.get("PLATFORM_SECRET", "dev-platform-secret"),

@@ -220,14 +220,30 @@ def navigation() -> list[dict]:
         session = db.session
         if authz.own_profile(session, current_user) is not None:
             items.append({"endpoint": "dashboard.my_services", "label": _l("My services")})
-        if authz.customers_with_ums_access(session, current_user) or current_user.tenant_id:
-            items.append({"endpoint": "admin.overview", "label": _l("UMS administration")})
-        if authz.customers_visible(session, current_user) and not authz.is_back_office(current_user):
-            items.append({"endpoint": "orders.contracts", "label": _l("Contracts and orders")})
+        ums_customers = authz.customers_with_ums_access(session, current_user)
+        if ums_customers or current_user.tenant_id:
+            # the FAQ's menu: „IPfonie SIP“ → „Unified Messaging“ (Centraflex: under its product name)
+            lines = {c.product_line.value for c in ums_customers} or {"ipfonie"}
+            label = " / ".join(str(PRODUCT_MENU_LABELS[line]) for line in sorted(lines, reverse=True))
+            items.append({"endpoint": "admin.overview", "label": label, "children": [
+                {"endpoint": "admin.overview", "label": _l("Unified Messaging")}]})
+        visible = authz.customers_visible(session, current_user)
+        if visible and not authz.is_back_office(current_user):
+            from .services import cart
+
+            may_order = bool(cart.ordering_customers(session, current_user, visible))
+            items.append({"endpoint": "orders.contracts", "label": _l("Globale Verwaltung"), "children": [
+                {"endpoint": "orders.contracts", "label": _l("Aktive Verträge")},
+                *([{"endpoint": "orders.my_orders", "label": _l("Meine Bestellungen")}] if may_order else [])]})
+            if may_order:
+                items.append({"endpoint": "orders.catalogue", "label": _l("Bestellsystem")})
         if authz.is_back_office(current_user):
             items.append({"endpoint": "orders.backoffice", "label": _l("Back office")})
     g.nav = items
     return items
+
+
+PRODUCT_MENU_LABELS = {"ipfonie": _l("IPfonie SIP"), "centraflex": _l("Centraflex")}
 
 
 def voicemail_badge() -> int:

@@ -59,7 +59,9 @@ def fill_profile(page: Page, last: str, first: str, email: str, site: str = "Ber
 
 def test_create_profile_on_the_faq_path_and_the_licence_rules(page: Page):
     sign_in(page, ADMIN)
-    page.get_by_role("link", name="UMS-Verwaltung").click()
+    navigation = page.get_by_role("navigation", name="Hauptnavigation")
+    navigation.get_by_text("IPfonie SIP", exact=True).click()  # the FAQ: „IPfonie SIP“ → „Unified Messaging“
+    navigation.get_by_role("link", name="Unified Messaging").click()
     expect(page.get_by_role("heading", name="Unified Messaging", exact=True)).to_be_visible()
     expect(licence_cell(page)).to_contain_text("2 / 5")
 

@@ -164,8 +164,13 @@ def test_keyboard_only_sign_in_through_the_skip_link_and_the_navigation(page):
     expect(page.locator("main")).to_be_focused()
 
     navigation = page.get_by_role("navigation", name="Hauptnavigation")
-    link = navigation.get_by_role("link", name="Verträge und Bestellungen")
-    link.focus()
+    menu = navigation.locator("summary", has_text="Globale Verwaltung")
+    menu.focus()
+    page.keyboard.press("Enter")  # opens the menu
+    link = navigation.get_by_role("link", name="Aktive Verträge")
+    expect(link).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(link).to_be_focused()
     # the focused link shows a visible outline or box-shadow ring
     ring = link.evaluate("e => { const s = getComputedStyle(e); return s.outlineStyle + ' ' + s.boxShadow }")
     assert ring != "none none", ring

@@ -1,5 +1,7 @@
 """The UMS-User-Dashboard and the admin's way to a profile's services."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -95,5 +97,5 @@ def test_aktive_vertraege_stacks_at_phone_width_with_each_cell_named(client):
     login(client, "admin@muster.example")
     text = client.get("/contracts").text
     assert 'class="striped stack-table"' in text
-    assert '<th scope="row">V-200001</th>' in text
+    assert re.search(r'<th scope="row"><a href="/contracts/\d+">V-200001</a></th>', text)
     assert 'data-label="Lizenz">2 / 5</td>' in text

@@ -154,19 +154,19 @@ def test_signed_out_page_request_redirects_to_the_login(client):
 
 # --- navigation by role ---------------------------------------------------------------------------
 
-NAV = [
-    ("admin@muster.example", ["/ums", "/contracts"]),
-    ("admin2@muster.example", ["/ums", "/contracts"]),
+NAV = [  # „IPfonie SIP“ → „Unified Messaging“, „Globale Verwaltung“ → „Aktive Verträge“, „Meine Bestellungen“; „Bestellsystem“
+    ("admin@muster.example", ["/ums", "/contracts", "/orders", "/shop"]),
+    ("admin2@muster.example", ["/ums", "/contracts", "/orders", "/shop"]),  # fills the cart, cannot place it
     ("anna.schmidt@muster.example", ["/me"]),
-    ("cf-admin@beispiel.example", ["/ums", "/contracts"]),
-    ("reseller@partner.example", ["/ums", "/contracts"]),
-    ("mandant@nord.example", ["/ums", "/contracts"]),
+    ("cf-admin@beispiel.example", ["/ums", "/contracts", "/orders", "/shop"]),
+    ("reseller@partner.example", ["/ums", "/contracts", "/orders", "/shop"]),
+    ("mandant@nord.example", ["/ums", "/contracts"]),  # tenants never order
     ("betrieb@carrier.example", ["/backoffice"]),
 ]
 
 
 def nav_links(html: str) -> list[str]:
-    items = re.search(r'<ul class="nav-items">(.*?)</ul>', html, re.S).group(1)
+    items = re.search(r'<ul class="nav-items">(.*?)</nav>', html, re.S).group(1)
     return [href for href in re.findall(r'<a href="([^"]+)"', items) if href != "/dev/mailbox"]
 
 
@@ -176,6 +176,15 @@ def test_navigation_shows_the_entries_of_the_users_roles(client, email, links):
     landing = client.get("/", follow_redirects=True)
     assert landing.status_code == 200
     assert nav_links(landing.text) == [*links, "/account"]  # „Mein Konto“ for every login
+
+
+def test_navigation_names_the_product_menu_after_the_customers_line(client):
+    login(client, "admin@muster.example")
+    assert "<summary >IPfonie SIP</summary>" in client.get("/contracts").text.replace('aria-current="page"', "")
+    client.post("/logout")
+    login(client, "cf-admin@beispiel.example")
+    page = client.get("/ums").text
+    assert ">Centraflex</summary>" in page and ">Unified Messaging</a>" in page
 
 
 def test_signed_out_navigation_is_empty(client):

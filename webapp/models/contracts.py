@@ -26,6 +26,9 @@ class Contract(Base):
     voice_channels: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     source_order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    # The order line a provisioned trunk came from: unique, so one line never makes two contracts.
+    source_order_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("order_items.id", use_alter=True), unique=True)
 
     customer: Mapped[Customer] = relationship(back_populates="contracts")  # noqa: F821
     sites: Mapped[list[Site]] = relationship(back_populates="contract", order_by="Site.id")
@@ -85,10 +88,16 @@ class Licence(Base):
     """One booked UMS package on a contract; a profile occupies exactly one."""
 
     __tablename__ = "licences"
+    __table_args__ = (
+        # The n-th licence of an order line exists once: a line never yields more than it ordered.
+        UniqueConstraint("order_item_id", "position", name="uq_licences_order_item_position"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    order_item_id: Mapped[int | None] = mapped_column(ForeignKey("order_items.id", ondelete="SET NULL"))
+    position: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     contract: Mapped[Contract] = relationship(back_populates="licences")

@@ -49,6 +49,9 @@ ACTION_LABELS = {
     "conference.remove": _l("Conference participant removed"),
     "conference.lock": _l("Conference room locked"),
     "conference.unlock": _l("Conference room unlocked"),
+    "order.placed": _l("Order placed („Beauftragen“)"),
+    "order.provisioned": _l("Order provisioned"),
+    "order.refused": _l("Order refused"),
 }
 
 DETAIL_LABELS = {
@@ -67,6 +70,10 @@ DETAIL_LABELS = {
     "kind": _l("Greeting"),
     "source": _l("Source"),
     "count": _l("Count"),
+    "order": _l("Order"),
+    "lines": _l("Lines"),
+    "contracts": _l("Contracts"),
+    "reason": _l("Reason"),
 }
 
 

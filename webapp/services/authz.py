@@ -174,8 +174,14 @@ def _is_plain_ums_user(user: User) -> bool:
 
 
 def can_order(session: Session, user: User, customer: Customer) -> Decision:
-    """Place orders („Beauftragen“) for the customer."""
+    """Place orders („Beauftragen“) for the customer. Tenants never order; reseller staff only for
+    their own end customer, with that customer's administrator role and order permission."""
+    if user.tenant_id is not None:
+        return _deny(_l("Tenants and sub-tenants cannot place orders („Beauftragen“) for %(customer)s: that needs the customer's own order permission (Bestellberechtigung).",
+                        customer=customer.number))
     if _has_grant(user, Role.ORDER_PERMISSION, customer.id):
+        if user.reseller_id is not None and not _admin_grant_valid(user, customer):
+            return _deny(_l("Resellers order for an end customer only with the role „Kunde – IPfonie Administrator“ and the order permission for that end customer."))
         return ALLOW
     return _deny(
         _l("Placing the order („Beauftragen“) needs the order permission (Bestellberechtigung) for %(customer)s. You can fill the cart; someone with that permission can place it.",
@@ -184,6 +190,9 @@ def can_order(session: Session, user: User, customer: Customer) -> Decision:
 
 
 def can_fill_cart(session: Session, user: User, customer: Customer) -> Decision:
+    if user.tenant_id is not None:
+        return _deny(_l("Tenants and sub-tenants cannot order for %(customer)s; the customer orders for itself.",
+                        customer=customer.number))
     if _has_grant(user, Role.ORDER_PERMISSION, customer.id) or _admin_grant_valid(user, customer):
         return ALLOW
     return _deny(_l("Ordering for %(customer)s needs an administrator role for this customer.",

@@ -20,8 +20,6 @@ from ..models import (
     Licence,
     NumberBlock,
     PhoneNumber,
-    Product,
-    ProductKind,
     ProductLine,
     Reseller,
     Role,
@@ -40,7 +38,7 @@ from .accounts import hash_password
 ADMIN_PASSWORD = "demo-admin-2026"
 USER_PASSWORD = "demo-user-2026"
 
-EXTENSIONS: list[str] = ["demo_voicemail", "demo_conference", "demo_fax"]
+EXTENSIONS: list[str] = ["demo_voicemail", "demo_orders", "demo_conference", "demo_fax"]
 
 
 @dataclass
@@ -97,19 +95,6 @@ def load(session: Session) -> bool:
     if session.scalar(select(Customer).where(Customer.number == "K-100001")) is not None:
         return False
     refs = DemoRefs()
-    session.add_all([
-        Product(code="ipfonie-sip-trunk", kind=ProductKind.SIP_TRUNK, name="IPfonie SIP-Trunk",
-                monthly_price_cents=1990),
-        Product(code="ipfonie-sip-bundle-s", kind=ProductKind.SIP_BUNDLE, name="IPfonie SIP-Trunk-Bundle S",
-                default_voice_channels=4, monthly_price_cents=2990),
-        Product(code="ipfonie-sip-bundle-m", kind=ProductKind.SIP_BUNDLE, name="IPfonie SIP-Trunk-Bundle M",
-                default_voice_channels=10, monthly_price_cents=5990),
-        Product(code="ipfonie-sip-bundle-l", kind=ProductKind.SIP_BUNDLE, name="IPfonie SIP-Trunk-Bundle L",
-                default_voice_channels=30, monthly_price_cents=12990),
-        Product(code="ums-paket", kind=ProductKind.UMS_PACKAGE, name="Unified Messaging Paket",
-                monthly_price_cents=490),
-    ])
-
     partner = Reseller(name="Partner Telekom GmbH")
     nord = Tenant(name="Mandant Nord")
     session.add_all([partner, nord])

@@ -72,6 +72,9 @@ def init_app(app: Flask) -> None:
     from .models import User
 
     app.url_map.converters["int"] = DatabaseIdConverter
+    from . import inputs
+
+    inputs.install()  # every form's text fields refuse control characters (NUL …)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.session_protection = "basic"
@@ -104,7 +107,11 @@ def init_app(app: Flask) -> None:
         session = g.get("db_session")
         if session is not None:
             if response.status_code < 400 or session.info.pop(db_module.COMMIT_ON_REFUSAL, False):
-                session.commit()
+                try:
+                    session.commit()
+                except Exception:
+                    session.rollback()  # the failed commit leaves nothing open (teardown closes)
+                    raise
             else:
                 session.rollback()
         return response
@@ -160,22 +167,17 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(500)
     def _server_error(exc):
-        session = g.pop("db_session", None)
+        # The session stays in ``g`` (the teardown closes it whatever happens here); what the
+        # failed request did is undone now, so nothing of it is committed by ``_commit``.
+        session = g.get("db_session")
         if session is not None:
-            session.rollback()
+            try:
+                session.rollback()
+            except Exception:  # noqa: BLE001 - the connection may be what failed
+                db_module.end_session(g.pop("db_session", None))
         if is_api_request():
             return {"error": "internal", "message": "Internal error; nothing was changed."}, 500
-        message = _l("Something went wrong on our side; nothing was changed. Please try again.")
-        name = "partials/errors/_refused.html" if wants_partial() else "errors/refused.html"
-        try:
-            return render_template(name, message=message, code=500), 500
-        except Exception:  # the page around the message needs the database, which may be the cause
-            broken = g.pop("db_session", None)
-            if broken is not None:
-                broken.close()
-            app.logger.exception("the error page could not be rendered with its navigation")
-            g.nav = []  # the same page without the navigation, which reads the database
-            return render_template(name, message=message, code=500), 500
+        return _server_error_page()
 
     @app.context_processor
     def _shell_context():
@@ -186,6 +188,26 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt) if value else ""
     app.jinja_env.globals["now"] = datetime.now
     app.jinja_env.globals["service_url"] = service_url
+
+
+def _server_error_page():
+    """The 500 page, rendered without the database (which may be the cause): no navigation, no
+    signed-in user, the language chosen before the failure or by the cookie."""
+    from flask_babel import force_locale
+
+    try:
+        locale = select_locale()
+    except Exception:  # noqa: BLE001 - loading the user needs the database
+        locale = request.cookies.get(LANG_COOKIE) if request.cookies.get(LANG_COOKIE) in LANGUAGES else "de"
+    g.nav = []
+    g._login_user = login_manager.anonymous_user()  # the header then needs no database
+    g.server_error = True
+    message = _l("Something went wrong on our side; nothing was changed. Please try again.")
+    name = "partials/errors/_refused.html" if wants_partial() else "errors/refused.html"
+    with force_locale(locale):
+        response = make_response(render_template(name, message=message, code=500), 500)
+    response.vary.add("HX-Request")
+    return response
 
 
 def _current_page() -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 
@@ -16,10 +17,13 @@ from webapp.services import platform
 from webapp.services import voicemail as vm
 
 SECRET = "test-platform-secret"  # tests.conftest.test_config
+# A signed request is accepted once: each test request gets a timestamp of its own (within the
+# window), as the platform's retries do, so two equal bodies are two requests, not a replay.
+_STAMPS = itertools.count()
 
 
 def signed_post(client, path: str, *, fields: dict | None = None, files: dict | None = None,
-                json_body: dict | None = None, secret: str = SECRET):
+                json_body: dict | None = None, secret: str = SECRET, ts: str | None = None):
     """POST a body signed like the platform does (HMAC over timestamp and the exact body)."""
     if json_body is not None:
         body, content_type = json.dumps(json_body).encode(), "application/json"
@@ -29,7 +33,7 @@ def signed_post(client, path: str, *, fields: dict | None = None, files: dict | 
             data[name] = (__import__("io").BytesIO(content), filename)
         environ = EnvironBuilder(method="POST", data=data).get_environ()
         body, content_type = environ["wsgi.input"].read(), environ["CONTENT_TYPE"]
-    ts = str(int(time.time()))
+    ts = ts or str(int(time.time()) - next(_STAMPS) % 250)
     headers = {platform.TIMESTAMP_HEADER: ts, platform.SIGNATURE_HEADER: platform.sign(secret, ts, body)}
     return client.post(path, data=body, content_type=content_type, headers=headers)
 

@@ -242,6 +242,7 @@ def navigation() -> list[dict]:
             items.append({"endpoint": "orders.contracts", "label": _l("Contracts and orders")})
         if authz.is_back_office(current_user):
             items.append({"endpoint": "orders.backoffice", "label": _l("Back office")})
+            items.append({"endpoint": "outbox.index", "label": _l("Undeliverable")})
     g.nav = items
     return items
 

@@ -62,6 +62,14 @@ def is_back_office(user: User) -> bool:
     return user.has_role(Role.BACK_OFFICE)
 
 
+def can_manage_outbox(user: User) -> Decision:
+    """Undeliverable mail and platform events (they name every customer's addresses): the
+    carrier's back office only."""
+    if user.is_authenticated and is_back_office(user):
+        return ALLOW
+    return _deny(_l("Only the carrier's back office sees undeliverable mail and events."))
+
+
 def _admin_grant_valid(user: User, customer: Customer) -> Decision:
     """An admin grant of the right product line; for reseller staff, only for their end customer."""
     needed = ADMIN_ROLE_FOR_LINE[customer.product_line]

@@ -34,6 +34,8 @@ ACTION_LABELS = {
     "voicemail.greeting_activated": _l("Greeting activated"),
     "voicemail.greeting_standard": _l("Standard greeting restored"),
     "voicemail.messages_deleted": _l("Voicemail messages deleted"),
+    "voicemail.message_played": _l("Voice message played by an administrator"),
+    "voicemail.message_downloaded": _l("Voice message downloaded by an administrator"),
 }
 
 DETAIL_LABELS = {

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from ..db import after_commit
 from ..models import (
+    AuditEntry,
     GreetingKind,
     GreetingSource,
     GreetingStatus,
@@ -578,6 +579,25 @@ def delete_messages(session: Session, user: User, profile: UmsProfile, ids: list
     audit.record(session, user, "voicemail.messages_deleted", customer_id=profile.customer_id,
                  profile_id=profile.id, subject=profile.email, count=len(deleted))
     return sorted(deleted)
+
+
+def record_access(session: Session, user: User, profile: UmsProfile, message: VoicemailMessage, *,
+                  download: bool) -> None:
+    """Someone other than the profile's owner (an administrator) played or downloaded a voice
+    message: the audit trail says who, when and which. A player's repeated range requests within
+    ten minutes count once."""
+    if profile.user_id == user.id:
+        return
+    action = "voicemail.message_downloaded" if download else "voicemail.message_played"
+    recent = session.scalar(select(AuditEntry.id).where(
+        AuditEntry.actor_id == user.id, AuditEntry.action == action, AuditEntry.profile_id == profile.id,
+        AuditEntry.at >= utcnow() - timedelta(minutes=10),
+    ).order_by(AuditEntry.id.desc()).limit(1))
+    if recent is not None and session.get(AuditEntry, recent).detail.get("message_id") == message.id:
+        return
+    audit.record(session, user, action, customer_id=profile.customer_id, profile_id=profile.id,
+                 subject=profile.email, message_id=message.id,
+                 received_at=message.received_at.isoformat() if message.received_at else None)
 
 
 def restore_messages(session: Session, user: User, profile: UmsProfile, ids: list[int]) -> int:

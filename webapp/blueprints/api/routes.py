@@ -12,6 +12,8 @@ csrf.exempt(bp)
 @bp.before_request
 def _authenticate():
     """Every call is signed (HMAC-SHA256 over timestamp and body) or carries the bearer token."""
+    if request.endpoint == "api.openapi":
+        return None  # the description of the API is public
     cfg = current_app.config
     token = cfg.get("PLATFORM_API_TOKEN")
     auth = request.headers.get("Authorization", "")
@@ -56,6 +58,14 @@ def _readable_input():
 @bp.get("/ping")
 def ping():
     return jsonify(ok=True)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 document of this API (``spec/``)."""
+    from .spec import document
+
+    return jsonify(document())
 
 
 # --- Anrufbeantworter (voicemail) ------------------------------------------------------------

@@ -169,6 +169,7 @@ def init_app(app: Flask) -> None:
     def _server_error(exc):
         # The session stays in ``g`` (the teardown closes it whatever happens here); what the
         # failed request did is undone now, so nothing of it is committed by ``_commit``.
+        locale = _known_locale()  # before the rollback expires the signed-in user
         session = g.get("db_session")
         if session is not None:
             try:
@@ -177,7 +178,7 @@ def init_app(app: Flask) -> None:
                 db_module.end_session(g.pop("db_session", None))
         if is_api_request():
             return {"error": "internal", "message": "Internal error; nothing was changed."}, 500
-        return _server_error_page()
+        return _server_error_page(locale)
 
     @app.context_processor
     def _shell_context():
@@ -190,15 +191,21 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["service_url"] = service_url
 
 
-def _server_error_page():
+def _known_locale() -> str:
+    """The signed-in user's language if it is already loaded, else the cookie's: no database."""
+    user = g.get("_login_user")
+    loaded = vars(user).get("locale") if user is not None and hasattr(user, "__dict__") else None
+    if loaded in LANGUAGES:
+        return loaded
+    cookie = request.cookies.get(LANG_COOKIE)
+    return cookie if cookie in LANGUAGES else "de"
+
+
+def _server_error_page(locale: str):
     """The 500 page, rendered without the database (which may be the cause): no navigation, no
-    signed-in user, the language chosen before the failure or by the cookie."""
+    signed-in user, in the language known before the failure."""
     from flask_babel import force_locale
 
-    try:
-        locale = select_locale()
-    except Exception:  # noqa: BLE001 - loading the user needs the database
-        locale = request.cookies.get(LANG_COOKIE) if request.cookies.get(LANG_COOKIE) in LANGUAGES else "de"
     g.nav = []
     g._login_user = login_manager.anonymous_user()  # the header then needs no database
     g.server_error = True

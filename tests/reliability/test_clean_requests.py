@@ -222,3 +222,26 @@ def test_a_write_waits_for_the_lock_then_succeeds_on_sqlite(committed_app):
         release.join()
         conn.close()
     assert response.status_code == 303
+
+
+def test_a_database_that_accepts_but_never_answers_is_an_error_within_seconds(tmp_path):
+    """A PostgreSQL address that takes the TCP connection and then says nothing: the connect
+    timeout ends the wait (libpq counts at least 2 s), and the 500 page still appears."""
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel completes the handshakes; nobody ever answers
+    port = silent.getsockname()[1]
+    try:
+        app = create_app(make_config(f"postgresql+psycopg://nobody@127.0.0.1:{port}/none", TESTING=False,
+                                     PROPAGATE_EXCEPTIONS=False, DB_CONNECT_TIMEOUT=2,
+                                     MEDIA_ROOT=str(tmp_path / "media")))
+        client = app.test_client()
+        with client.session_transaction() as cookie:
+            cookie["_user_id"] = "1"
+        response, took = _timed(lambda: client.get("/ums"))
+        assert response.status_code == 500 and took < 6, took
+        assert "Bei uns ist etwas schiefgegangen" in response.text
+    finally:
+        silent.close()

@@ -119,20 +119,19 @@ class Database:
 
 
 def end_session(session: Session | None) -> None:
-    """Roll back what is still open and close the session, even when the rollback itself fails
-    (a broken connection is then discarded by the pool)."""
+    """End the session's transaction and give its connection back to the pool: ``close()``
+    rolls back what is still open (the pool's reset on return) and leaves loaded objects
+    readable; if even that fails, the connection is invalidated (discarded by the pool)."""
     if session is None:
         return
     try:
-        session.rollback()
-    except Exception:  # noqa: BLE001 - the close below must happen whatever the rollback says
-        log.exception("rollback at the end of the request failed")
-    finally:
+        session.close()
+    except Exception:  # noqa: BLE001 - the connection itself is what failed
+        log.exception("closing the request's session failed; invalidating its connection")
         try:
-            session.close()
-        except Exception:  # noqa: BLE001
-            log.exception("closing the request's session failed; invalidating its connection")
             session.invalidate()
+        except Exception:  # noqa: BLE001
+            log.exception("invalidating the request's connection failed")
 
 
 class _State:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
 import json
+import threading
 import time
 
 import pytest
@@ -17,9 +17,19 @@ from webapp.services import platform
 from webapp.services import voicemail as vm
 
 SECRET = "test-platform-secret"  # tests.conftest.test_config
-# A signed request is accepted once: each test request gets a timestamp of its own (within the
-# window), as the platform's retries do, so two equal bodies are two requests, not a replay.
-_STAMPS = itertools.count()
+# A signed request is accepted once: equal bodies to one path get timestamps of their own (within
+# the window), as the platform's retries do, so they are two requests, not a replay.
+_SIGNED: set[tuple[int, str, bytes]] = set()
+_SIGNED_LOCK = threading.Lock()
+
+
+def _fresh_timestamp(path: str, body: bytes) -> str:
+    with _SIGNED_LOCK:
+        ts = int(time.time())
+        while (ts, path, body) in _SIGNED:
+            ts -= 1
+        _SIGNED.add((ts, path, body))
+        return str(ts)
 
 
 def signed_post(client, path: str, *, fields: dict | None = None, files: dict | None = None,
@@ -33,7 +43,7 @@ def signed_post(client, path: str, *, fields: dict | None = None, files: dict | 
             data[name] = (__import__("io").BytesIO(content), filename)
         environ = EnvironBuilder(method="POST", data=data).get_environ()
         body, content_type = environ["wsgi.input"].read(), environ["CONTENT_TYPE"]
-    ts = ts or str(int(time.time()) - next(_STAMPS) % 250)
+    ts = ts or _fresh_timestamp(path, body)
     headers = {platform.TIMESTAMP_HEADER: ts, platform.SIGNATURE_HEADER: platform.sign(secret, ts, body)}
     return client.post(path, data=body, content_type=content_type, headers=headers)
 

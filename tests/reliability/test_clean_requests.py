@@ -245,3 +245,19 @@ def test_a_database_that_accepts_but_never_answers_is_an_error_within_seconds(tm
         assert "Bei uns ist etwas schiefgegangen" in response.text
     finally:
         silent.close()
+
+
+def test_the_reported_case_a_greeting_text_with_a_nul_byte(committed_app):
+    """The report: `source=tts`, `text="Hallo\\x00Welt"` on one's own profile took the write lock
+    for good. Now the form refuses it (422) and the next sign-in works at once."""
+    user = committed_app.test_client()
+    login(user, USER)
+    with committed_app.app_context():
+        from webapp.services import authz
+
+        own = authz.own_profile(db.session, db.session.scalar(select(User).where(User.email == USER)))
+        url = f"/profiles/{own.id}/voicemail/greetings/busy"
+    assert user.post(url, data={"source": "tts", "text": "Hallo\x00Welt"}).status_code == 422
+    other = committed_app.test_client()
+    signed_in, took = _timed(lambda: other.post("/login", data={"email": ADMIN, "password": "demo-admin-2026"}))
+    assert signed_in.status_code == 302 and took < 1.0, (signed_in.status_code, took)

@@ -15,6 +15,8 @@ from typing import Any
 from . import common, voicemail
 
 AREAS = [common, voicemail]
+# Written for the fax and conference APIs of other branches: at merge, add ``conference`` and
+# ``fax`` (``from . import conference, fax``) to AREAS once their routes are in the api blueprint.
 
 
 def document() -> dict[str, Any]:

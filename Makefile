@@ -34,13 +34,11 @@ worker: setup
 	$(BIN)/huey_consumer webapp.worker.huey -w 2 -k thread
 
 serve: demo
-	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	DEV_MAILBOX=$${DEV_MAILBOX:-1} $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
+# gunicorn + the queue consumer, like production; the Dev-Postfach on (a demo tool only).
 run: demo
-	@echo "UMS Portal on http://127.0.0.1:$(PORT) (demo logins in README.md)"
-	@trap 'kill 0' INT TERM EXIT; \
-	  $(BIN)/huey_consumer webapp.worker.huey -w 2 -k thread -q & \
-	  $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	@PORT=$(PORT) DEV_MAILBOX=$${DEV_MAILBOX:-1} $(BIN)/python scripts/run.py
 
 test: setup
 	$(BIN)/pytest -q

@@ -32,15 +32,16 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("dispatch")
     def dispatch_command() -> None:
-        """Deliver pending provisioning events and mail now (without the queue consumer)."""
-        from .extensions import db
-        from .services import mail, platform
+        """Deliver every pending provisioning event and mail now, without waiting for its next try
+        (the relay of the queue consumer sends what is due every minute)."""
+        from .services import outbox
 
-        click.echo(f"platform events delivered: {platform.dispatch_pending_now()}")
-        ids = mail.pending_ids(db.session)
-        for mail_id in ids:
-            mail.deliver_by_id(mail_id)
-        click.echo(f"mail delivered: {len(ids)}")
+        result = outbox.relay(force=True)
+        click.echo(f"platform events delivered: {result.events}")
+        click.echo(f"mail delivered: {result.mail['sent']}")
+        if result.mail["retry"] or result.mail["failed"]:
+            click.echo(f"mail not delivered (tried again later): {result.mail['retry']}; "
+                       f"undeliverable: {result.mail['failed']}")
 
     @app.cli.command("voicemail-deposit")
     @click.argument("number")

@@ -53,15 +53,16 @@ def from_environment() -> dict:
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD"),
         "SMTP_STARTTLS": _bool("SMTP_STARTTLS", False),
         "MAIL_FROM": env.get("MAIL_FROM", "UMS Portal <no-reply@ums.example>"),
-        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{env.get('PORT') or '5000'}",
         # The carrier's name in page titles of the Bestellsystem („Plusnet – Warenkorb“); none by default.
         "CARRIER_NAME": env.get("CARRIER_NAME", ""),
         "PLATFORM_ADAPTER": env.get("PLATFORM_ADAPTER", "simulator"),
         "PLATFORM_WEBHOOK_URL": env.get("PLATFORM_WEBHOOK_URL"),
         "PLATFORM_SECRET": env.get("PLATFORM_SECRET", "dev-platform-secret"),
         "PLATFORM_API_TOKEN": env.get("PLATFORM_API_TOKEN"),
-        # The Dev-Postfach shows every mail, set-password links included, to anyone: never in production.
-        "DEV_MAILBOX": _bool("DEV_MAILBOX", True) and not production,
+        # The Dev-Postfach shows every mail, set-password links included, to anyone: only when asked
+        # for (`make run` sets DEV_MAILBOX=1 for the demo), never in production.
+        "DEV_MAILBOX": _bool("DEV_MAILBOX", False) and not production,
         "CONTENT_SECURITY_POLICY": env.get("CONTENT_SECURITY_POLICY", CONTENT_SECURITY_POLICY),
         # Reverse proxies in front of the portal whose X-Forwarded-For/-Proto to trust (0: none).
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
@@ -101,6 +102,14 @@ def from_environment() -> dict:
         "FAX_COMPRESSION": env.get("FAX_COMPRESSION", "group4"),
         "FAX_RENDER_SECONDS": int(env.get("FAX_RENDER_SECONDS", "60")),
         "FAX_SIMULATOR_SECONDS": int(env.get("FAX_SIMULATOR_SECONDS", "3")),
+        # A database that does not answer is a clear error within seconds (SQLite: wait for the
+        # write lock; PostgreSQL: connect and per-statement timeouts), in seconds.
+        "DB_BUSY_TIMEOUT": float(env.get("DB_BUSY_TIMEOUT", "5")),
+        "DB_CONNECT_TIMEOUT": int(env.get("DB_CONNECT_TIMEOUT", "5")),
+        "DB_STATEMENT_TIMEOUT": float(env.get("DB_STATEMENT_TIMEOUT", "15")),
+        # The outbox relay: mail and platform events are retried with exponential backoff for this
+        # many hours before they count as undeliverable (the back office can still resend them).
+        "OUTBOX_RETRY_HOURS": float(env.get("OUTBOX_RETRY_HOURS", "48")),
     }
 
 

@@ -6,25 +6,50 @@ Services receive the session explicitly and only flush. ``after_commit(session, 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+log = logging.getLogger(__name__)
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+# How long a statement may wait for the database before the request fails with a clear error
+# (seconds): SQLite's wait for the write lock, PostgreSQL's connect and statement timeouts.
+DEFAULT_BUSY_TIMEOUT = 5.0
+DEFAULT_CONNECT_TIMEOUT = 5
+DEFAULT_STATEMENT_TIMEOUT = 15.0
+
+# Execution option of the engine that read-only requests use: on SQLite their transaction starts
+# with a plain (deferred) BEGIN, a WAL reader that neither takes nor waits for the write lock.
+READ_ONLY = "ums_read_only"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+                connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
+                statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
-        _sqlite_transactions(engine)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout, "check_same_thread": False},
+                               **kwargs)
+        _sqlite_transactions(engine, busy_timeout)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    connect_args: dict[str, Any] = {}
+    if url.startswith("postgresql"):
+        # A server that accepts connections but never answers holds no worker for long.
+        connect_args = {"connect_timeout": connect_timeout,
+                        "options": f"-c statement_timeout={int(statement_timeout * 1000)}"}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
-def _sqlite_transactions(engine: Engine) -> None:
+def _sqlite_transactions(engine: Engine, busy_timeout: float) -> None:
     """Let SQLAlchemy own transactions (pysqlite's own handling breaks SAVEPOINT), take the write
-    lock at BEGIN so concurrent writers queue instead of failing, and enforce foreign keys."""
+    lock at BEGIN so concurrent writers queue instead of failing, and enforce foreign keys.
+
+    Read-only requests (``READ_ONLY`` execution option) begin without the write lock: in WAL mode
+    they read the last committed state while a writer works, instead of queueing behind it."""
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):  # pragma: no cover - trivial
@@ -32,19 +57,39 @@ def _sqlite_transactions(engine: Engine) -> None:
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _begin(conn):  # pragma: no cover - trivial
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+def writes(view: Callable) -> Callable:
+    """Mark a GET view that writes (an audit entry, a cached file's key): its request takes the
+    write lock at its start like any POST, so it queues instead of failing on SQLite."""
+    view.db_writes = True  # type: ignore[attr-defined]
+    return view
+
+
+def _request_reads_only() -> bool:
+    if not has_request_context() or request.method not in SAFE_METHODS:
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return not getattr(view, "db_writes", False)
 
 
 class Database:
     """Flask extension holding the engine and session factory in ``app.extensions``."""
 
     def init_app(self, app: Flask) -> None:
-        engine = make_engine(app.config["DATABASE_URL"])
+        cfg = app.config
+        engine = make_engine(
+            cfg["DATABASE_URL"],
+            busy_timeout=float(cfg.get("DB_BUSY_TIMEOUT", DEFAULT_BUSY_TIMEOUT)),
+            connect_timeout=int(cfg.get("DB_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT)),
+            statement_timeout=float(cfg.get("DB_STATEMENT_TIMEOUT", DEFAULT_STATEMENT_TIMEOUT)),
+        )
         app.extensions["db"] = _State(engine, sessionmaker(engine, expire_on_commit=False))
         app.teardown_appcontext(self._teardown)
 
@@ -59,7 +104,7 @@ class Database:
     @property
     def session(self) -> Session:
         if "db_session" not in g:
-            g.db_session = self.state().factory()
+            g.db_session = self.state().new(read_only=_request_reads_only())
         return g.db_session
 
     def new_session(self) -> Session:
@@ -68,17 +113,41 @@ class Database:
 
     @staticmethod
     def _teardown(exc: BaseException | None) -> None:
-        session = g.pop("db_session", None)
-        if session is not None:
-            if exc is not None:
-                session.rollback()
-            session.close()
+        """Whatever happened in the request (a failed commit, an error in an error handler), its
+        transaction ends here and its connection goes back to the pool, so no lock survives it."""
+        end_session(g.pop("db_session", None))
+
+
+def end_session(session: Session | None) -> None:
+    """End the session's transaction and give its connection back to the pool: ``close()``
+    rolls back what is still open (the pool's reset on return) and leaves loaded objects
+    readable; if even that fails, the connection is invalidated (discarded by the pool)."""
+    if session is None:
+        return
+    try:
+        session.close()
+    except Exception:  # noqa: BLE001 - the connection itself is what failed
+        log.exception("closing the request's session failed; invalidating its connection")
+        try:
+            session.invalidate()
+        except Exception:  # noqa: BLE001
+            log.exception("invalidating the request's connection failed")
 
 
 class _State:
     def __init__(self, engine: Engine, factory: sessionmaker[Session]):
         self.engine = engine
         self.factory = factory
+        self._readers: dict[int, Engine] = {}
+
+    def new(self, *, read_only: bool = False) -> Session:
+        bind = self.factory.kw.get("bind")
+        if read_only and isinstance(bind, Engine) and bind.dialect.name == "sqlite":
+            reader = self._readers.get(id(bind))
+            if reader is None:  # shares the pool and the events of ``bind``
+                reader = self._readers[id(bind)] = bind.execution_options(**{READ_ONLY: True})
+            return self.factory(bind=reader)
+        return self.factory()
 
 
 COMMIT_ON_REFUSAL = "commit_on_refusal"
@@ -97,11 +166,16 @@ def after_commit(session: Session, fn: Callable[[], Any]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    """Work after the commit never undoes it nor turns it into an error: a failure (the queue is
+    unreachable) is logged, and what it was to start is left to the outbox relay."""
     if session.in_nested_transaction():  # a SAVEPOINT was released: nothing is committed yet
         return
     callbacks = session.info.pop("after_commit", [])
     for fn in callbacks:
-        fn()
+        try:
+            fn()
+        except Exception:  # noqa: BLE001 - the change is committed; the relay sends what is due
+            log.exception("work after commit failed; the outbox relay will retry it")
 
 
 @event.listens_for(Session, "after_rollback")

@@ -11,7 +11,7 @@ import contextlib
 import logging
 
 from flask import Flask, current_app, has_app_context
-from huey import Huey
+from huey import Huey, crontab
 from huey.storage import RedisStorage, SqliteStorage
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,9 @@ def app_context():
     return _worker_app.app_context()
 
 
-@huey.task(retries=5, retry_delay=30)
+# No retries of their own: a failed try is recorded on the outbox row and the relay below sends it
+# again when it is due (exponential backoff over OUTBOX_RETRY_HOURS).
+@huey.task()
 def deliver_mail(mail_id: int) -> str:
     from .services import mail
 
@@ -55,9 +57,28 @@ def deliver_mail(mail_id: int) -> str:
         return mail.deliver_by_id(mail_id)
 
 
-@huey.task(retries=5, retry_delay=15)
+@huey.task()
 def dispatch_platform_events() -> int:
     from .services import platform
 
     with app_context():
         return platform.dispatch_pending_now()
+
+
+@huey.periodic_task(crontab(minute="*"))
+def relay_outbox() -> dict:
+    """Every minute: send the mail and platform events that are due (services/outbox.py)."""
+    from .services import outbox
+
+    with app_context():
+        result = outbox.relay()
+        return {"mail": result.mail, "events": result.events}
+
+
+@huey.on_startup()
+def _relay_at_start() -> None:
+    """A consumer that starts (after a crash, a deploy) first sends what is due."""
+    try:
+        relay_outbox()
+    except Exception:  # noqa: BLE001 - the periodic run tries again within a minute
+        log.exception("could not queue the outbox relay at start")

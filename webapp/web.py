@@ -70,6 +70,9 @@ def is_api_request() -> bool:
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIdConverter
+    from . import inputs
+
+    inputs.install()  # every form's text fields refuse control characters (NUL …)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.session_protection = "basic"
@@ -108,7 +111,11 @@ def init_app(app: Flask) -> None:
         session = g.get("db_session")
         if session is not None:
             if response.status_code < 400 or session.info.pop(db_module.COMMIT_ON_REFUSAL, False):
-                session.commit()
+                try:
+                    session.commit()
+                except Exception:
+                    session.rollback()  # the failed commit leaves nothing open (teardown closes)
+                    raise
             else:
                 session.rollback()
         return response
@@ -164,22 +171,18 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(500)
     def _server_error(exc):
-        session = g.pop("db_session", None)
+        # The session stays in ``g`` (the teardown closes it whatever happens here); what the
+        # failed request did is undone now, so nothing of it is committed by ``_commit``.
+        locale = _known_locale()  # before the rollback expires the signed-in user
+        session = g.get("db_session")
         if session is not None:
-            session.rollback()
+            try:
+                session.rollback()
+            except Exception:  # noqa: BLE001 - the connection may be what failed
+                db_module.end_session(g.pop("db_session", None))
         if is_api_request():
             return {"error": "internal", "message": "Internal error; nothing was changed."}, 500
-        message = _l("Something went wrong on our side; nothing was changed. Please try again.")
-        name = "partials/errors/_refused.html" if wants_partial() else "errors/refused.html"
-        try:
-            return render_template(name, message=message, code=500), 500
-        except Exception:  # the page around the message needs the database, which may be the cause
-            broken = g.pop("db_session", None)
-            if broken is not None:
-                broken.close()
-            app.logger.exception("the error page could not be rendered with its navigation")
-            g.nav = []  # the same page without the navigation, which reads the database
-            return render_template(name, message=message, code=500), 500
+        return _server_error_page(locale)
 
     @app.context_processor
     def _shell_context():
@@ -192,6 +195,32 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["isodatetime"] = lambda value: value.isoformat(timespec="seconds") if value else ""
     app.jinja_env.globals["now"] = datetime.now
     app.jinja_env.globals["service_url"] = service_url
+
+
+def _known_locale() -> str:
+    """The signed-in user's language if it is already loaded, else the cookie's: no database."""
+    user = g.get("_login_user")
+    loaded = vars(user).get("locale") if user is not None and hasattr(user, "__dict__") else None
+    if loaded in LANGUAGES:
+        return loaded
+    cookie = request.cookies.get(LANG_COOKIE)
+    return cookie if cookie in LANGUAGES else "de"
+
+
+def _server_error_page(locale: str):
+    """The 500 page, rendered without the database (which may be the cause): no navigation, no
+    signed-in user, in the language known before the failure."""
+    from flask_babel import force_locale
+
+    g.nav = []
+    g._login_user = login_manager.anonymous_user()  # the header then needs no database
+    g.server_error = True
+    message = _l("Something went wrong on our side; nothing was changed. Please try again.")
+    name = "partials/errors/_refused.html" if wants_partial() else "errors/refused.html"
+    with force_locale(locale):
+        response = make_response(render_template(name, message=message, code=500), 500)
+    response.vary.add("HX-Request")
+    return response
 
 
 def _current_page() -> str | None:
@@ -239,6 +268,7 @@ def navigation() -> list[dict]:
                 items.append({"endpoint": "orders.catalogue", "label": _l("Bestellsystem")})
         if authz.is_back_office(current_user):
             items.append({"endpoint": "orders.backoffice", "label": _l("Back office")})
+            items.append({"endpoint": "outbox.index", "label": _l("Undeliverable")})
     g.nav = items
     return items
 

@@ -140,21 +140,24 @@ def test_reseller_sees_only_their_end_customer_and_the_missing_access_flag(clien
     assert "Weber, Walter" in html and "V-200003" in html
     assert "V-200001" not in html and "Schmidt, Anna" not in html
     assert 'data-testid="awaiting-access-K-100003"' in html and "noch kein Passwort" in html
-    assert client.get(f"/ums/profiles/{profile_id(db_session, 'anna')}").status_code == 403
+    # another customer's profile is outside the reseller's scope: 404, as for a free id
+    assert client.get(f"/ums/profiles/{profile_id(db_session, 'anna')}").status_code == 404
 
 
 def test_centraflex_admin_cannot_manage_an_ipfonie_customer(client, db_session):
+    """Muster GmbH is not among the Centraflex admin's customers: its profiles are 404 to them,
+    saying nothing about the customer or the product line."""
     login(client, "cf-admin@beispiel.example")
     anna = profile_id(db_session, "anna")
-    assert client.get(f"/ums/profiles/{anna}").status_code == 403
+    assert client.get(f"/ums/profiles/{anna}").status_code == 404
     for method, url in (("get", f"/ums/profiles/{anna}/services/fax/numbers"),
                         ("post", f"/ums/profiles/{anna}/services/fax"),
                         ("post", f"/ums/profiles/{anna}/email/code"),
                         ("post", f"/ums/profiles/{anna}/invitation"),
                         ("post", f"/ums/profiles/{anna}/delete")):
         response = getattr(client, method)(url, headers=HTMX)
-        assert response.status_code == 403, url
-        assert "<html" not in response.text and 'id="error-message"' in response.text
+        assert response.status_code == 404, url
+        assert "<html" not in response.text and "K-100001" not in response.text
     assert db_session.get(UmsProfile, anna) is not None
 
 

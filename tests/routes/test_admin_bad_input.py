@@ -65,10 +65,13 @@ def test_control_characters_do_not_reach_names_or_searches(client, db_session):
     response = client.post("/ums/profiles/new", headers=HTMX, data=data)
     assert response.status_code == 422  # a first name of only a NUL is no first name
     assert errors_of(response.get_data(as_text=True), "first_name")
+    # control characters are refused with a message next to the field, not silently removed
     response = client.post("/ums/profiles/new", headers=HTMX, data={**data, "first_name": "Nina"})
+    assert response.status_code == 422
+    assert "Steuerzeichen" in errors_of(response.get_data(as_text=True), "last_name")
+    assert db_session.scalar(select(UmsProfile).where(UmsProfile.email_normalized == "nul@muster.example")) is None
+    response = client.post("/ums/profiles/new", headers=HTMX, data={**data, "first_name": "Nina", "last_name": "Null"})
     assert response.status_code == 204 and response.headers["HX-Redirect"]
-    created = db_session.scalar(select(UmsProfile).where(UmsProfile.email_normalized == "nul@muster.example"))
-    assert created.last_name == "Null"
 
 
 def test_services_treat_impossible_ids_as_nothing(db_session):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -16,10 +17,23 @@ from webapp.services import platform
 from webapp.services import voicemail as vm
 
 SECRET = "test-platform-secret"  # tests.conftest.test_config
+# A signed request is accepted once: equal bodies to one path get timestamps of their own (within
+# the window), as the platform's retries do, so they are two requests, not a replay.
+_SIGNED: set[tuple[int, str, bytes]] = set()
+_SIGNED_LOCK = threading.Lock()
+
+
+def _fresh_timestamp(path: str, body: bytes) -> str:
+    with _SIGNED_LOCK:
+        ts = int(time.time())
+        while (ts, path, body) in _SIGNED:
+            ts -= 1
+        _SIGNED.add((ts, path, body))
+        return str(ts)
 
 
 def signed_post(client, path: str, *, fields: dict | None = None, files: dict | None = None,
-                json_body: dict | None = None, secret: str = SECRET):
+                json_body: dict | None = None, secret: str = SECRET, ts: str | None = None):
     """POST a body signed like the platform does (HMAC over timestamp and the exact body)."""
     if json_body is not None:
         body, content_type = json.dumps(json_body).encode(), "application/json"
@@ -29,7 +43,7 @@ def signed_post(client, path: str, *, fields: dict | None = None, files: dict | 
             data[name] = (__import__("io").BytesIO(content), filename)
         environ = EnvironBuilder(method="POST", data=data).get_environ()
         body, content_type = environ["wsgi.input"].read(), environ["CONTENT_TYPE"]
-    ts = str(int(time.time()))
+    ts = ts or _fresh_timestamp(path, body)
     headers = {platform.TIMESTAMP_HEADER: ts, platform.SIGNATURE_HEADER: platform.sign(secret, ts, body)}
     return client.post(path, data=body, content_type=content_type, headers=headers)
 

@@ -67,21 +67,20 @@ def test_htmx_config_swaps_refusals_and_turns_history_restore_off(client):
 
 
 @pytest.mark.parametrize("service", ["voicemail", "fax", "conference"])
-def test_ums_user_opening_another_profile_is_refused_with_the_reason(client, db_session, service):
+def test_ums_user_opening_another_profile_is_not_found(client, db_session, service):
+    """Another user's profile is outside a UMS user's scope: 404, exactly as for a free id."""
     login(client, "anna.schmidt@muster.example")
     url = f"/profiles/{profile_id(db_session, 'max.mueller@muster.example')}/{service}"
+    free = f"/profiles/{2**31 - 1}/{service}"
 
     page = client.get(url)
-    assert page.status_code == 403
+    assert page.status_code == 404 == client.get(free).status_code
     assert is_full_page(page)
-    assert "Zugriff verweigert" in page.text
-    assert "Als UMS-Benutzer können Sie nur Ihr eigenes UMS-Profil nutzen." in page.text
+    assert "Nicht gefunden" in page.text and "Max" not in page.text
 
     partial = client.get(url, headers=HTMX)
-    assert partial.status_code == 403
-    assert partial.text.lstrip().startswith('<section id="error-message"')
-    assert 'role="alert"' in partial.text
-    assert "Als UMS-Benutzer können Sie nur Ihr eigenes UMS-Profil nutzen." in partial.text
+    assert partial.status_code == 404
+    assert partial.text == client.get(free, headers=HTMX).text
     assert "HX-Request" in partial.headers["Vary"]
 
 
@@ -92,12 +91,21 @@ def test_ums_user_opens_their_own_services(client, db_session):
         assert client.get(f"/profiles/{own}/{service}").status_code == 200
 
 
-def test_admin_of_another_product_line_is_refused_naming_the_role(client, db_session):
+def test_admin_of_another_customer_learns_nothing_about_it(client, db_session):
     login(client, "cf-admin@beispiel.example")
     response = client.get(f"/profiles/{profile_id(db_session, 'anna.schmidt@muster.example')}/voicemail",
                           headers=HTMX)
+    assert response.status_code == 404
+    assert "K-100001" not in response.text and "IPfonie" not in response.text
+
+
+def test_a_tenant_without_avv_on_its_own_customer_is_told_why(client, db_session):
+    """The tenant knows the customer it looks after: 403 with the reason (the missing AVV)."""
+    login(client, "mandant@nord.example")
+    response = client.get(f"/profiles/{profile_id(db_session, 'anna.schmidt@muster.example')}/voicemail",
+                          headers=HTMX)
     assert response.status_code == 403
-    assert "Kunde – IPfonie Administrator" in response.text
+    assert "Auftragsverarbeitungsvertrag" in response.text
 
 
 def test_tenant_without_avv_is_refused_with_the_data_protection_reason(client, db_session):
@@ -161,7 +169,7 @@ NAV = [  # „IPfonie SIP“ → „Unified Messaging“, „Globale Verwaltung�
     ("cf-admin@beispiel.example", ["/ums", "/contracts", "/orders", "/shop"]),
     ("reseller@partner.example", ["/ums", "/contracts", "/orders", "/shop"]),
     ("mandant@nord.example", ["/ums", "/contracts"]),  # tenants never order
-    ("betrieb@carrier.example", ["/backoffice"]),
+    ("betrieb@carrier.example", ["/backoffice", "/backoffice/outbox"]),
 ]
 
 
@@ -211,11 +219,11 @@ def test_german_by_default_and_english_after_the_switch(client):
 
 
 def test_refusal_reasons_follow_the_language(client, db_session):
-    login(client, "anna.schmidt@muster.example")
+    login(client, "mandant@nord.example")
     client.post("/language", data={"lang": "en"})
-    response = client.get(f"/profiles/{profile_id(db_session, 'max.mueller@muster.example')}/voicemail")
+    response = client.get(f"/profiles/{profile_id(db_session, 'anna.schmidt@muster.example')}/voicemail")
     assert response.status_code == 403
-    assert "As a UMS user you can only use your own UMS profile." in response.text
+    assert "data processing agreement" in response.text
 
 
 def test_unknown_language_falls_back_to_german(client):

@@ -92,11 +92,12 @@ def test_signed_out_htmx_request_gets_hx_redirect(client, profile):
 
 
 @pytest.mark.parametrize("path", ["", "/settings", "/greetings", "/messages/1/audio"])
-def test_another_ums_user_gets_403_also_on_partials(client, db_session, profile, path):
+def test_another_ums_user_gets_404_also_on_partials(client, db_session, profile, path):
+    """Another user's profile is outside a UMS user's scope: not found, nothing about it told."""
     login(client, "max.mueller@muster.example", "demo-user-2026")
     response = client.get(base(profile) + path, headers=HTMX)
-    assert response.status_code == 403
-    assert "own UMS profile" in response.text or "eigene" in response.text
+    assert response.status_code == 404
+    assert "Anna" not in response.text
 
 
 def test_admin_uses_the_voicemail_of_a_profile_they_manage(client, profile):

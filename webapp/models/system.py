@@ -51,6 +51,10 @@ class PlatformEvent(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The relay (services/outbox.py): when to try again, which sender holds it, since when it fails.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class MailMessage(Base):
@@ -74,6 +78,10 @@ class MailMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The relay (services/outbox.py): when to try again, which sender holds it, since when it fails.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A hook name run after the server accepted the mail (e.g. "voicemail.delete_after_send").
     after_send: Mapped[str | None] = mapped_column(String(100))
     after_send_ref: Mapped[int | None] = mapped_column(Integer)
@@ -107,3 +115,14 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiRequestSignature(Base):
+    """Signatures of accepted signed API requests, kept for the replay window: a request is
+    accepted once, in whichever process it arrives (the unique key decides)."""
+
+    __tablename__ = "api_request_signatures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature: Mapped[str] = mapped_column(String(100), unique=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

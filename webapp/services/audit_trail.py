@@ -52,6 +52,8 @@ ACTION_LABELS = {
     "order.placed": _l("Order placed („Beauftragen“)"),
     "order.provisioned": _l("Order provisioned"),
     "order.refused": _l("Order refused"),
+    "voicemail.message_played": _l("Voice message played by an administrator"),
+    "voicemail.message_downloaded": _l("Voice message downloaded by an administrator"),
 }
 
 DETAIL_LABELS = {

@@ -22,7 +22,7 @@ from ..models import (
     UmsProfile,
     User,
 )
-from .errors import AccessDenied
+from .errors import AccessDenied, NotFound
 
 ADMIN_ROLE_FOR_LINE = {
     ProductLine.IPFONIE: Role.IPFONIE_ADMIN,
@@ -34,12 +34,17 @@ ADMIN_ROLE_FOR_LINE = {
 class Decision:
     allowed: bool
     reason: str = ""
+    # Outside the caller's scope: they are not to learn that the object exists (404, no reason
+    # shown). A visible refusal (403 with the reason) only where they may know it exists.
+    hidden: bool = False
 
     def __bool__(self) -> bool:
         return self.allowed
 
     def require(self) -> None:
         if not self.allowed:
+            if self.hidden:
+                raise NotFound(_l("This item does not exist or has been deleted."))
             raise AccessDenied(self.reason)
 
 
@@ -48,6 +53,19 @@ ALLOW = Decision(True)
 
 def _deny(reason) -> Decision:
     return Decision(False, reason)
+
+
+def _out_of_scope(reason) -> Decision:
+    """A refusal that answers 404: the object is outside the caller's scope."""
+    return Decision(False, reason, hidden=True)
+
+
+def _knows_customer(session: Session, user: User, customer: Customer) -> bool:
+    """The caller may know the customer exists: back office, any role of theirs names it, or
+    their tenant looks after it."""
+    if is_back_office(user) or any(g.customer_id == customer.id for g in user.grants):
+        return True
+    return _tenant_relation(session, user, customer)[0]
 
 
 def _today() -> date:
@@ -60,6 +78,14 @@ def _has_grant(user: User, role: Role, customer_id: int | None) -> bool:
 
 def is_back_office(user: User) -> bool:
     return user.has_role(Role.BACK_OFFICE)
+
+
+def can_manage_outbox(user: User) -> Decision:
+    """Undeliverable mail and platform events (they name every customer's addresses): the
+    carrier's back office only."""
+    if user.is_authenticated and is_back_office(user):
+        return ALLOW
+    return _deny(_l("Only the carrier's back office sees undeliverable mail and events."))
 
 
 def _admin_grant_valid(user: User, customer: Customer) -> Decision:
@@ -132,7 +158,7 @@ def can_view_customer(session: Session, user: User, customer: Customer) -> Decis
     looks_after, _ = _tenant_relation(session, user, customer)
     if looks_after:
         return ALLOW
-    return _deny(_l("You have no role for customer %(customer)s.", customer=customer.number))
+    return _out_of_scope(_l("You have no role for customer %(customer)s.", customer=customer.number))
 
 
 def can_manage_ums(session: Session, user: User, customer: Customer) -> Decision:
@@ -153,7 +179,8 @@ def can_manage_ums(session: Session, user: User, customer: Customer) -> Decision
     needed = ADMIN_ROLE_FOR_LINE[customer.product_line]
     label = _l("Kunde – IPfonie Administrator") if needed == Role.IPFONIE_ADMIN else _l(
         "Kunde – Centraflex Administrator")
-    return _deny(
+    refuse = _deny if _knows_customer(session, user, customer) else _out_of_scope
+    return refuse(
         _l("Managing UMS profiles of %(customer)s needs the role „%(role)s“ for this customer.",
            customer=customer.number, role=label)
     )
@@ -164,8 +191,8 @@ def can_use_profile(session: Session, user: User, profile: UmsProfile) -> Decisi
     if profile.user_id == user.id and _has_grant(user, Role.UMS_USER, profile.customer_id):
         return ALLOW
     decision = can_manage_ums(session, user, profile.customer)
-    if not decision and _is_plain_ums_user(user):
-        return _deny(_l("As a UMS user you can only use your own UMS profile."))
+    if not decision and _is_plain_ums_user(user):  # another user's profile is outside their scope
+        return _out_of_scope(_l("As a UMS user you can only use your own UMS profile."))
     return decision
 
 

@@ -45,7 +45,13 @@ def queue(
         message.after_send, message.after_send_ref = after_send
     session.add(message)
     session.flush()
-    mail_id = message.id
+    enqueue_after_commit(session, message.id)
+    return message
+
+
+def enqueue_after_commit(session: Session, mail_id: int) -> None:
+    """Queue the delivery job once committed: a shortcut only — if the queue is unreachable, the
+    failure is logged (``db.after_commit``) and the outbox relay sends the row when it is due."""
 
     def _enqueue() -> None:
         from ..jobs import deliver_mail
@@ -53,7 +59,6 @@ def queue(
         deliver_mail(mail_id)
 
     after_commit(session, _enqueue)
-    return message
 
 
 def build_email(message: MailMessage, sender: str) -> EmailMessage:
@@ -74,7 +79,7 @@ def build_email(message: MailMessage, sender: str) -> EmailMessage:
     return email
 
 
-def _send_smtp(email: EmailMessage) -> None:
+def send_smtp(email: EmailMessage) -> None:
     cfg = current_app.config
     with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=30) as smtp:
         if cfg.get("SMTP_STARTTLS"):
@@ -85,44 +90,43 @@ def _send_smtp(email: EmailMessage) -> None:
 
 
 def deliver(session: Session, message: MailMessage) -> DeliveryStatus:
+    """Deliver one message now in the caller's transaction (the relay, ``outbox.send_mail``, is
+    the normal path: it claims rows and sends outside any transaction)."""
+    from . import outbox
+
     if message.status in (DeliveryStatus.SENT, DeliveryStatus.LOCAL):
         return message.status
     message.attempts += 1
     if current_app.config.get("SMTP_HOST"):
         try:
-            _send_smtp(build_email(message, current_app.config["MAIL_FROM"]))
+            send_smtp(build_email(message, current_app.config["MAIL_FROM"]))
         except (OSError, smtplib.SMTPException) as exc:
-            message.last_error = str(exc)[:1000]
-            message.status = DeliveryStatus.FAILED if message.attempts >= 6 else DeliveryStatus.PENDING
+            outbox.record_failure(message, exc, utcnow())
             session.flush()
             raise
-        message.status = DeliveryStatus.SENT
-    else:
-        message.status = DeliveryStatus.LOCAL
+    mark_delivered(session, message, DeliveryStatus.SENT if current_app.config.get("SMTP_HOST")
+                   else DeliveryStatus.LOCAL)
+    outbox.record_success(message)
+    session.flush()
+    return message.status
+
+
+def mark_delivered(session: Session, message: MailMessage, status: DeliveryStatus) -> None:
+    """The server accepted the message (or it stays in the local outbox): record it, run its hook."""
+    message.status = status
     message.sent_at = utcnow()
     message.last_error = None
     if message.after_send and message.after_send in AFTER_SEND_HOOKS:
         AFTER_SEND_HOOKS[message.after_send](session, message.after_send_ref)
     session.flush()
-    return message.status
 
 
 def deliver_by_id(mail_id: int) -> str:
-    """Job body: deliver one message in a session of its own and commit."""
-    from ..extensions import db
+    """Job body: claim and deliver one message (nothing when another sender has it or it is not due)."""
+    from . import outbox
 
-    session = db.new_session()
-    try:
-        message = session.get(MailMessage, mail_id)
-        if message is None:
-            return "missing"
-        try:
-            status = deliver(session, message)
-        finally:
-            session.commit()
-        return status.value
-    finally:
-        session.close()
+    outcome = outbox.send_mail([mail_id])
+    return next((key for key, count in outcome.items() if count), "skipped")
 
 
 def pending_ids(session: Session) -> list[int]:

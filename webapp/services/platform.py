@@ -16,7 +16,6 @@ import time
 import urllib.request
 from typing import Any, Protocol
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -99,10 +98,43 @@ def verify_request(
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
+def accept_once(session: Session, request_key: str, now: float | None = None) -> bool:
+    """Remember an accepted signed request (method, path and signature); False when it was seen
+    before (a replay).
+
+    The unique key decides across processes: a second copy arriving at the same time waits for
+    the first one's transaction and then fails. Signatures older than the time window (after
+    which ``verify_request`` refuses the timestamp anyway) are forgotten."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import delete
+    from sqlalchemy.exc import IntegrityError
+
+    from ..models.system import ApiRequestSignature
+
+    moment = datetime.fromtimestamp(now, UTC) if now else utcnow()
+    session.execute(delete(ApiRequestSignature).where(
+        ApiRequestSignature.seen_at < moment - timedelta(seconds=2 * MAX_CLOCK_SKEW)))
+    try:
+        with session.begin_nested():
+            session.add(ApiRequestSignature(signature=hashlib.sha256(request_key.encode()).hexdigest(),
+                                            seen_at=moment))
+    except IntegrityError:
+        return False
+    return True
+
+
 def emit(session: Session, kind: str, **payload: Any) -> PlatformEvent:
     """Record a provisioning event; it is dispatched after the surrounding commit."""
     event = PlatformEvent(kind=kind, payload=payload)
     session.add(event)
+    enqueue_after_commit(session)
+    return event
+
+
+def enqueue_after_commit(session: Session) -> None:
+    """Queue one dispatch job once committed (a shortcut: if the queue is unreachable, the outbox
+    relay delivers the events when they are due)."""
     if not session.info.get("platform_dispatch_queued"):
         session.info["platform_dispatch_queued"] = True
 
@@ -113,11 +145,13 @@ def emit(session: Session, kind: str, **payload: Any) -> PlatformEvent:
             dispatch_platform_events()
 
         after_commit(session, _enqueue)
-    return event
 
 
 def dispatch_pending(session: Session, adapter: PlatformAdapter, limit: int = 200) -> int:
-    """Deliver pending events in order; stop at the first failure so order is kept."""
+    """Deliver every pending event now, in order, in the caller's transaction; stop at the first
+    failure so order is kept (``flask dispatch``; the relay is ``outbox.dispatch_events``)."""
+    from . import outbox
+
     events = session.scalars(
         select(PlatformEvent)
         .where(PlatformEvent.status == DeliveryStatus.PENDING)
@@ -130,25 +164,19 @@ def dispatch_pending(session: Session, adapter: PlatformAdapter, limit: int = 20
         try:
             adapter.deliver(event)
         except Exception as exc:  # noqa: BLE001 - any adapter failure is recorded and retried
-            event.last_error = str(exc)[:1000]
+            outbox.record_failure(event, exc, utcnow())
             session.flush()
             raise
         event.status = DeliveryStatus.SENT
         event.delivered_at = utcnow()
-        event.last_error = None
+        outbox.record_success(event)
         delivered += 1
     session.flush()
     return delivered
 
 
 def dispatch_pending_now() -> int:
-    from ..extensions import db
+    """Job body: deliver the due events through the relay (claimed, so no event goes out twice)."""
+    from . import outbox
 
-    session = db.new_session()
-    try:
-        try:
-            return dispatch_pending(session, adapter_from_config(current_app.config))
-        finally:
-            session.commit()
-    finally:
-        session.close()
+    return outbox.dispatch_events()

@@ -7,11 +7,11 @@
 var TOAST_LIMIT = 3;
 var TOAST_MILLIS = 8000;
 
-function showToast(text) {
+function showToast(text, kind) {
   var box = document.getElementById("toasts");
   if (!box || !text) return null;
   var note = document.createElement("div");
-  note.className = "toast";
+  note.className = "toast" + (kind ? " toast-" + kind : "");
   var message = document.createElement("span");
   message.textContent = text;
   var close = document.createElement("button");
@@ -24,7 +24,7 @@ function showToast(text) {
   note.appendChild(close);
   box.appendChild(note);
   while (box.children.length > TOAST_LIMIT) box.firstElementChild.remove();
-  setTimeout(function () { note.remove(); }, TOAST_MILLIS);
+  setTimeout(function () { note.remove(); }, kind === "error" ? TOAST_MILLIS + 4000 : TOAST_MILLIS);
   return note;
 }
 window.showToast = showToast;
@@ -102,4 +102,12 @@ document.addEventListener("htmx:afterRequest", function (event) {
   form.removeAttribute("aria-busy");
   var progress = form.querySelector("progress[data-upload-progress]");
   if (progress) progress.hidden = true;
+// htmx swaps no 5xx answer and gets none when the server is unreachable: say so, and that
+// nothing was changed (texts in the page's language on <body>).
+document.addEventListener("htmx:responseError", function (event) {
+  var xhr = event.detail && event.detail.xhr;
+  if (xhr && xhr.status >= 500) showToast(document.body.dataset.errorToast, "error");
+});
+document.addEventListener("htmx:sendError", function () {
+  showToast(document.body.dataset.offlineToast, "error");
 });

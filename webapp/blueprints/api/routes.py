@@ -13,6 +13,8 @@ csrf.exempt(bp)
 @bp.before_request
 def _authenticate():
     """Every call is signed (HMAC-SHA256 over timestamp and body) or carries the bearer token."""
+    if request.endpoint == "api.openapi":
+        return None  # the description of the API is public
     cfg = current_app.config
     token = cfg.get("PLATFORM_API_TOKEN")
     auth = request.headers.get("Authorization", "")
@@ -24,14 +26,47 @@ def _authenticate():
         request.get_data(cache=True),
         request.headers.get(platform.SIGNATURE_HEADER),
     ):
+        from ...extensions import db
+
+        # The signature covers timestamp and body; with method and path it names one request.
+        seen = f"{request.method} {request.full_path} {request.headers[platform.SIGNATURE_HEADER]}"
+        if not platform.accept_once(db.session, seen):
+            return jsonify(error="replayed",
+                           message="This signed request was accepted before; sign every request anew."), 409
         return None
     return jsonify(error="unauthorized",
                    message="Missing or wrong signature (X-UMS-Timestamp, X-UMS-Signature) or token."), 401
 
 
+@bp.before_request
+def _readable_input():
+    """JSON the API can read (422 for nesting too deep, text with control characters) and form
+    fields without control characters, checked once for every endpoint."""
+    from ...inputs import UnreadableJson, has_control_characters, parse_json
+
+    if request.is_json and request.get_data(cache=True):
+        try:
+            parse_json(request.get_data(cache=True))
+        except UnreadableJson as exc:
+            return jsonify(error="ValidationFailed", message=str(exc)), 422
+    for name, value in request.form.items(multi=True):
+        if has_control_characters(value) or has_control_characters(name):
+            return jsonify(error="ValidationFailed", field=name,
+                           message=f"{name} contains control characters (such as a NUL byte)."), 422
+    return None
+
+
 @bp.get("/ping")
 def ping():
     return jsonify(ok=True)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 document of this API (``spec/``)."""
+    from .spec import document
+
+    return jsonify(document())
 
 
 # --- Anrufbeantworter (voicemail) ------------------------------------------------------------

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ... import web
+from ...db import writes
 from ...htmx import redirect, render, wants_partial
 from ...models import GreetingKind, GreetingSource, VoicemailMode
 from ...services import storage
@@ -147,18 +148,22 @@ def export_messages(profile_id: int):
 
 @bp.get(BASE + "/messages/<int:message_id>/audio")
 @login_required
+@writes  # the browser copy's key, an administrator's access in the audit trail
 def message_audio(profile_id: int, message_id: int):
     profile = web.profile_for_use(profile_id)
     message = vm.message_of(web.session(), profile, message_id)
+    vm.record_access(web.session(), current_user, profile, message, download=False)
     key, mime = vm.playback(web.session(), message)
     return _audio_response(key, mime, f"nachricht-{message.id}.{key.rsplit('.', 1)[-1]}")
 
 
 @bp.get(BASE + "/messages/<int:message_id>/download")
 @login_required
+@writes  # an administrator's download in the audit trail
 def message_download(profile_id: int, message_id: int):
     profile = web.profile_for_use(profile_id)
     message = vm.message_of(web.session(), profile, message_id)
+    vm.record_access(web.session(), current_user, profile, message, download=True)
     stamp = vm.local_time(message.received_at).strftime("%Y-%m-%d_%H-%M")
     vm.ensure_audio(message.audio_key)
     return _audio_response(message.audio_key, "audio/wav", f"anrufbeantworter_{stamp}.wav", attachment=True)
@@ -434,6 +439,7 @@ def absence_period(profile_id: int):
 
 @bp.get(BASE + "/greetings/<int:greeting_id>/audio")
 @login_required
+@writes  # the browser copy's key
 def greeting_audio(profile_id: int, greeting_id: int):
     profile = web.profile_for_use(profile_id)
     greeting = vm.greeting_of(web.session(), profile, greeting_id)
@@ -452,6 +458,7 @@ def listen(token: str):
 
 
 @bp.get("/voicemail/listen/<token>/audio")
+@writes  # the browser copy's key
 def listen_audio(token: str):
     message = vm.message_for_token(web.session(), token)
     key, mime = vm.playback(web.session(), message)

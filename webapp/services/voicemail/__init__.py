@@ -35,6 +35,7 @@ from .greetings import (  # noqa: F401
     use_standard,
 )
 from .messages import (  # noqa: F401
+    record_access,
     BOX,
     PAGE_SIZE,
     UNDO_SECONDS,

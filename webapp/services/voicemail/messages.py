@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...db import after_commit
-from ...models import UmsProfile, User, VoicemailGreeting, VoicemailMessage
-from .. import audio, inbox, storage
+from ...models import AuditEntry, UmsProfile, User, VoicemailGreeting, VoicemailMessage, utcnow
+from .. import audio, audit, inbox, storage
 from ..errors import NotFound
 from ..inbox import caller_digits  # noqa: F401  (re-exported by the package)
 
@@ -184,3 +185,22 @@ def delete_profile_media(session: Session, profile: UmsProfile) -> None:
     """Remove the profile's voicemail files once its deletion is committed (rows cascade)."""
     prefix = f"voicemail/{profile.id}"
     after_commit(session, lambda: storage.delete_prefix(prefix))
+
+
+def record_access(session: Session, user: User, profile: UmsProfile, message: VoicemailMessage, *,
+                  download: bool) -> None:
+    """Someone other than the profile's owner (an administrator) played or downloaded a voice
+    message: the audit trail says who, when and which. A player's repeated range requests within
+    ten minutes count once."""
+    if profile.user_id == user.id:
+        return
+    action = "voicemail.message_downloaded" if download else "voicemail.message_played"
+    recent = session.scalar(select(AuditEntry.id).where(
+        AuditEntry.actor_id == user.id, AuditEntry.action == action, AuditEntry.profile_id == profile.id,
+        AuditEntry.at >= utcnow() - timedelta(minutes=10),
+    ).order_by(AuditEntry.id.desc()).limit(1))
+    if recent is not None and session.get(AuditEntry, recent).detail.get("message_id") == message.id:
+        return
+    audit.record(session, user, action, customer_id=profile.customer_id, profile_id=profile.id,
+                 subject=profile.email, message_id=message.id,
+                 received_at=message.received_at.isoformat() if message.received_at else None)

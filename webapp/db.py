@@ -72,7 +72,8 @@ def writes(view: Callable) -> Callable:
     return view
 
 
-def _request_reads_only() -> bool:
+def request_reads_only() -> bool:
+    """This request reads only: a GET/HEAD/OPTIONS whose view is not marked ``@writes``."""
     if not has_request_context() or request.method not in SAFE_METHODS:
         return False
     view = current_app.view_functions.get(request.endpoint or "")
@@ -104,7 +105,7 @@ class Database:
     @property
     def session(self) -> Session:
         if "db_session" not in g:
-            g.db_session = self.state().new(read_only=_request_reads_only())
+            g.db_session = self.state().new(read_only=request_reads_only())
         return g.db_session
 
     def new_session(self) -> Session:

@@ -85,7 +85,22 @@ def init_app(app: Flask) -> None:
         from .services import sessions
 
         return sessions.user_for(db.session, int(user_id), cookie.get(sessions.COOKIE_KEY),
-                                 app.config["PERMANENT_SESSION_LIFETIME"])
+                                 app.config["PERMANENT_SESSION_LIFETIME"],
+                                 touch=_touch_session if db_module.request_reads_only() else None)
+
+    def _touch_session(record_id: int, now) -> None:
+        """A reading request notes the session's last use in a short write of its own; when the
+        database is busy the note waits for the next minute instead of failing the page."""
+        from .services import sessions
+
+        own = db.new_session()
+        try:
+            sessions.mark_used(own, record_id, now)
+            own.commit()
+        except Exception:  # noqa: BLE001 - a missed last-use note is harmless
+            app.logger.warning("could not note the session's last use", exc_info=True)
+        finally:
+            db_module.end_session(own)
 
     @login_manager.unauthorized_handler
     def _unauthorized():

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -64,8 +65,12 @@ def start(session: Session, user: User, *, user_agent: str, client_address: str,
 
 
 def user_for(session: Session, user_id: int, token: str | None, lifetime: timedelta,
-             now: datetime | None = None) -> User | None:
-    """The user of an open, unexpired session with this id, or None (signed out)."""
+             now: datetime | None = None, *,
+             touch: Callable[[int, datetime], None] | None = None) -> User | None:
+    """The user of an open, unexpired session with this id, or None (signed out).
+
+    ``last_used_at`` goes with the request's own transaction, or through ``touch(row_id, now)``
+    where that transaction only reads (a GET on SQLite must not upgrade to the write lock)."""
     if not token or not isinstance(token, str):
         return None
     now = now or utcnow()
@@ -79,8 +84,15 @@ def user_for(session: Session, user_id: int, token: str | None, lifetime: timede
             or not user.active):  # a deactivated login is signed out at once
         return None
     if now - record.last_used_at >= LAST_USED_RESOLUTION:
-        record.last_used_at = now
+        if touch is None:
+            record.last_used_at = now
+        else:
+            touch(record.id, now)
     return user
+
+
+def mark_used(session: Session, record_id: int, now: datetime) -> None:
+    session.execute(update(UserSession).where(UserSession.id == record_id).values(last_used_at=now))
 
 
 def end(session: Session, token: str | None, now: datetime | None = None) -> None:

@@ -35,7 +35,6 @@ from .greetings import (  # noqa: F401
     use_standard,
 )
 from .messages import (  # noqa: F401
-    record_access,
     BOX,
     PAGE_SIZE,
     UNDO_SECONDS,
@@ -54,6 +53,7 @@ from .messages import (  # noqa: F401
     playback,
     purge_deleted,
     read_audio,
+    record_access,
     restore_messages,
 )
 from .notify import (  # noqa: F401

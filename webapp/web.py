@@ -19,6 +19,7 @@ from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -27,6 +28,7 @@ from .extensions import db, login_manager
 from .htmx import is_htmx, set_trigger, wants_partial
 from .services import authz
 from .services.errors import AccessDenied, DomainError, NotFound
+from .services.memo import remember
 from .services.phone import display as format_phone
 
 LANGUAGES = ("de", "en")
@@ -78,7 +80,8 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load_user(user_id: str):
-        return db.session.get(User, int(user_id))
+        # the grants (with their customers) and the tenant come in the same query: authz reads them
+        return db.session.get(User, int(user_id), options=(joinedload(User.grants), joinedload(User.tenant)))
 
     @login_manager.unauthorized_handler
     def _unauthorized():
@@ -179,7 +182,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _shell_context():
-        return {"nav": navigation(), "current_locale": select_locale(), "languages": LANGUAGES,
+        return {"nav": LazyNavigation(), "current_locale": select_locale(), "languages": LANGUAGES,
                 "voicemail_badge": voicemail_badge}
 
     app.jinja_env.filters["phone"] = format_phone
@@ -224,6 +227,16 @@ def navigation() -> list[dict]:
     return items
 
 
+class LazyNavigation:
+    """``nav`` in templates: computed only where a template shows it (full pages, not partials)."""
+
+    def __iter__(self):
+        return iter(navigation())
+
+    def __len__(self) -> int:
+        return len(navigation())
+
+
 def voicemail_badge() -> int:
     """New voicemail messages of the signed-in user's own profile (the navigation badge)."""
     if not (current_user and current_user.is_authenticated):
@@ -231,7 +244,10 @@ def voicemail_badge() -> int:
     from .services import voicemail
 
     profile = authz.own_profile(db.session, current_user)
-    return voicemail.new_count(db.session, profile.id) if profile is not None else 0
+    if profile is None:
+        return 0
+    return remember(db.session, ("voicemail_badge", profile.id),
+                    lambda: voicemail.new_count(db.session, profile.id))
 
 
 def home_endpoint() -> str:

@@ -15,7 +15,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -24,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from . import db as db_module
+from . import rendering
 from .extensions import db, login_manager
 from .htmx import is_htmx, set_trigger, wants_partial
 from .services import authz
@@ -186,7 +186,8 @@ def init_app(app: Flask) -> None:
                 "voicemail_badge": voicemail_badge}
 
     app.jinja_env.filters["phone"] = format_phone
-    app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["datetime"] = rendering.format_moment
+    rendering.init_app(app)
     app.jinja_env.globals["now"] = datetime.now
     app.jinja_env.globals["service_url"] = service_url
 

@@ -336,6 +336,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=None, help="per measurement (default 8, quick 3)")
     parser.add_argument("--rounds", type=int, default=None, help="default 3, quick 1")
     parser.add_argument("--baseline", metavar="GIT_REF", help="also measure the portal as of this git ref")
+    parser.add_argument("--portal-ref", metavar="GIT_REF",
+                        help="measure the portal as of this git ref instead of the work tree")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--load", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--json", type=Path, help="write the results here")
@@ -349,12 +351,12 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-http-"))
     (tmp / "bare").mkdir()
     (tmp / "bare" / "bench_bare.py").write_text(BARE_APP)
-    trees = {"portal": ROOT}
+    trees = {"portal": export_tree(args.portal_ref, tmp / "portal") if args.portal_ref else ROOT}
     if args.baseline:
         trees[f"portal@{args.baseline}"] = export_tree(args.baseline, tmp / "baseline")
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
-    print(f"bench_http: {commit}{'+changes' if _dirty() else ''}, gunicorn -w {args.workers}, "
+    print(f"bench_http: {args.portal_ref or commit + ('+changes' if _dirty() else '')}, gunicorn -w {args.workers}, "
           f"{args.connections} connections, {rounds} round(s) of {seconds:g} s, "
           f"load by {'wrk' if use_wrk else 'Python'}, {os.cpu_count()} CPUs, "
           f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)

@@ -78,10 +78,12 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.session_protection = "basic"
 
+    user_options = (joinedload(User.grants), joinedload(User.tenant))
+
     @login_manager.user_loader
     def _load_user(user_id: str):
         # the grants (with their customers) and the tenant come in the same query: authz reads them
-        return db.session.get(User, int(user_id), options=(joinedload(User.grants), joinedload(User.tenant)))
+        return db.session.get(User, int(user_id), options=user_options)
 
     @login_manager.unauthorized_handler
     def _unauthorized():

@@ -7,6 +7,7 @@ seconds, not minutes.
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select
@@ -48,28 +49,28 @@ def add_profiles(session: Session, count: int, contract_number: str = "V-200001"
     session.flush()
     now = utcnow()
     first_number = _next_id(session, PhoneNumber.id)
-    session.execute(insert(PhoneNumber), [
+    _bulk(session, PhoneNumber, [
         {"id": first_number + ext, "e164": f"{base}{ext}", "site_id": site.id, "block_id": block.id,
          "extension": str(ext)} for ext in range(count * 3)])
     first_licence = _next_id(session, Licence.id)
-    session.execute(insert(Licence), [
+    _bulk(session, Licence, [
         {"id": first_licence + n, "contract_id": contract.id, "created_at": now} for n in range(count)])
     first_user = _next_id(session, User.id)
-    session.execute(insert(User), [
+    _bulk(session, User, [
         {"id": first_user + n, "email": f"bench{n}@bench.example", "display_name": f"Vor{n} Nach{n}",
          "active": True, "created_at": now, "password_set_at": now if n % 3 else None} for n in range(count)])
-    session.execute(insert(RoleGrant), [
+    _bulk(session, RoleGrant, [
         {"user_id": first_user + n, "role": Role.UMS_USER, "customer_id": contract.customer_id}
         for n in range(count)])
     first_profile = _next_id(session, UmsProfile.id)
-    session.execute(insert(UmsProfile), [
+    _bulk(session, UmsProfile, [
         {"id": first_profile + n, "customer_id": contract.customer_id, "contract_id": contract.id,
          "site_id": site.id, "licence_id": first_licence + n, "user_id": first_user + n,
          "last_name": f"Nach{n:05d}", "first_name": f"Vor{n}", "email": f"bench{n}@bench.example",
          "email_normalized": f"bench{n}@bench.example", "language": "de", "created_at": now}
         for n in range(count)])
     services = (Service.FAX, Service.VOICEMAIL, Service.CONFERENCE)
-    session.execute(insert(ServiceAssignment), [
+    _bulk(session, ServiceAssignment, [
         {"profile_id": first_profile + n, "service": services[k], "number_id": first_number + n * 3 + k,
          "assigned_at": now} for n in range(count) for k in range(3)])
     _fix_sequences(session, (PhoneNumber, Licence, User, UmsProfile))
@@ -83,7 +84,7 @@ def add_messages(session: Session, count: int, email: str = ANNA) -> int:
     start = datetime(2025, 1, 1, tzinfo=UTC)
     batch = 20_000
     for offset in range(0, count, batch):
-        session.execute(insert(VoicemailMessage), [
+        _bulk(session, VoicemailMessage, [
             {"profile_id": profile_id, "platform_message_id": f"bench-{i}", "called_e164": "+4930123456711",
              "caller_e164": None if i % 7 == 0 else f"+49{30 + i % 60}{1000000 + i}",
              "received_at": start + timedelta(minutes=37 * i), "duration_ms": 5000 + i % 50_000,
@@ -91,6 +92,21 @@ def add_messages(session: Session, count: int, email: str = ANNA) -> int:
              "heard_at": None if i % 5 == 0 else start + timedelta(minutes=37 * i + 5), "created_at": start}
             for i in range(offset, min(offset + batch, count))])
     return profile_id
+
+
+def _bulk(session: Session, model, rows: list[dict]) -> None:
+    """One multi-row INSERT; on PostgreSQL a COPY, which is ten times faster there."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(model), rows)
+        return
+    columns = list(rows[0])
+    cursor = session.connection().connection.driver_connection.cursor()
+    names = ", ".join(f'"{c}"' for c in columns)
+    with cursor.copy(f'COPY "{model.__tablename__}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([v.value if isinstance(v, enum.Enum) else v for v in row.values()])
 
 
 def _fix_sequences(session: Session, models) -> None:

@@ -376,7 +376,20 @@ def main() -> int:
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
+    print()
+    print(markdown(report))
     return 0
+
+
+def markdown(report: dict) -> str:
+    """The results as the table of docs/performance.md."""
+    lines = ["| database | data | page | server | req/s | p50 ms | p99 ms | bare req/s | portal/bare |",
+             "|---|---|---|---|---:|---:|---:|---:|---:|"]
+    for r in report["results"]:
+        data = "demo" if r["size"] == "demo" else "10k profiles / 100k messages"
+        lines.append(f"| {r['database']} | {data} | {r['page']} | {r['server']} | {r['rps']:.0f} | "
+                     f"{r['p50_ms']:.0f} | {r['p99_ms']:.0f} | {r['bare']['rps']:.0f} | {r['ratio']:.3f} |")
+    return "\n".join(lines)
 
 
 def _dirty() -> bool:

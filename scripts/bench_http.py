@@ -1,7 +1,7 @@
 """HTTP benchmark: the portal's signed-in list fragments against a bare Flask app, both under gunicorn.
 
-    .venv/bin/python scripts/bench_http.py                 # full run (about 15 minutes)
-    .venv/bin/python scripts/bench_http.py --quick         # one short round (under 3 minutes)
+    .venv/bin/python scripts/bench_http.py                 # full run (about 8 minutes)
+    .venv/bin/python scripts/bench_http.py --quick         # one short round (about 2 minutes)
     .venv/bin/python scripts/bench_http.py --baseline main # also the portal as of git ref `main`
 
 For each database (SQLite in a temporary directory; PostgreSQL on a database of its own created

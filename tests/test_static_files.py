@@ -89,3 +89,18 @@ def test_a_changed_file_gets_a_new_name_and_a_build_is_made_once(tmp_path):
     assert changed != first
     assert new_manifest["site.css"] != manifest["site.css"]
     assert (changed / new_manifest["site.css"]).read_text().startswith("body { color: navy }")
+
+
+def test_without_a_writable_build_directory_the_portal_still_serves_them(database_url, tmp_path):
+    from tests.conftest import test_config
+    from webapp import create_app
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory")
+    app = create_app(test_config(database_url, STATIC_BUILD_DIR=str(blocked / "static")))
+    client = app.test_client()
+    urls = static_urls(client.get("/login").text)
+    assert "/static/app.css" in urls  # plain names, served by Flask
+    response = client.get("/static/app.css")
+    assert response.status_code == 200
+    assert response.get_data() == (STATIC / "app.css").read_bytes()

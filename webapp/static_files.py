@@ -32,7 +32,12 @@ MANIFEST = "manifest.json"
 
 def init_app(app: Flask) -> None:
     source = Path(app.static_folder)
-    build, manifest = build_static(source, Path(app.instance_path) / "static")
+    builds = Path(app.config.get("STATIC_BUILD_DIR") or Path(app.instance_path) / "static")
+    try:
+        build, manifest = build_static(source, builds)
+    except OSError:  # a read-only or full disk must not keep the portal from starting
+        app.logger.exception("static files: no build in %s; serving them uncompressed, briefly cached", builds)
+        return
     app.extensions["static_manifest"] = manifest
 
     @app.url_defaults

@@ -50,3 +50,18 @@ def test_the_datetime_filter_formats_as_flask_babel(app, locale):
                 assert shown == format_datetime(moment, fmt)
         assert render_template_string("{{ m|datetime }}", m=moments[0]) == format_datetime(moments[0], "short")
         assert render_template_string("[{{ none|datetime }}]", none=None) == "[]"
+
+
+def test_wtforms_messages_stay_translated_and_load_once(app):
+    from flask_wtf.i18n import translations
+
+    from webapp.rendering import _wtforms_catalogue
+
+    before = _wtforms_catalogue.cache_info()
+    for locale, required in (("de", "Dieses Feld wird benötigt."), ("en", "This field is required.")):
+        for _request in range(3):
+            with app.test_request_context("/"), force_locale(locale):
+                assert translations.gettext("This field is required.") == required
+    after = _wtforms_catalogue.cache_info()
+    assert after.misses - before.misses <= 2  # loaded once per language at most …
+    assert after.hits - before.hits >= 4  # … and taken from memory for the other requests

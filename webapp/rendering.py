@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 
-from babel import dates
+from babel import dates, support
 from flask import Flask
 from flask_babel import get_locale, get_timezone, get_translations
 from jinja2 import pass_context
@@ -18,6 +18,8 @@ from markupsafe import Markup
 
 
 def init_app(app: Flask) -> None:
+    _load_wtforms_catalogues_once()
+
     @app.context_processor
     def _translations_of_this_render() -> dict:
         """``gettext``/``ngettext`` (and ``_``, which calls ``gettext``) bound to the catalogue of
@@ -65,3 +67,25 @@ def format_moment(value: datetime | None, fmt: str = "short") -> str:
 def _format_moment(value: datetime, fmt: str, locale, tzinfo) -> str:
     """List pages show the same moments again and again (every refresh, every page turn)."""
     return dates.format_datetime(value, fmt, tzinfo=tzinfo, locale=locale)
+
+
+# Flask-WTF loads WTForms' own catalogue (its validators' messages) from disk again on every
+# request that builds a form: a search of the locale folders and a parse of the .mo file. The
+# catalogues do not change while the portal runs, so they are loaded once per locale and shared.
+
+class _CatalogueLoader:
+    class Translations:
+        @staticmethod
+        def load(dirname, locales, domain):
+            return _wtforms_catalogue(dirname, tuple(str(locale) for locale in locales), domain)
+
+
+@lru_cache(maxsize=16)
+def _wtforms_catalogue(dirname, locales: tuple[str, ...], domain: str):
+    return support.Translations.load(dirname, list(locales), domain=domain)
+
+
+def _load_wtforms_catalogues_once() -> None:
+    import flask_wtf.i18n
+
+    flask_wtf.i18n.support = _CatalogueLoader  # its only use: support.Translations.load(...)

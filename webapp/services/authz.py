@@ -134,11 +134,11 @@ def looked_after_customers(session: Session, user: User) -> list[Customer]:
 
 def _related_customers(session: Session, user: User) -> list[Customer]:
     """Customers the user holds a grant for (loaded with the grants) or looks after, by number."""
-    found = {}
-    for customer_id in {g.customer_id for g in user.grants if g.customer_id is not None}:
-        customer = session.get(Customer, customer_id)  # in the session already: no query
-        if customer is not None:
-            found[customer_id] = customer
+    grants = [g for g in user.grants if g.customer_id is not None]
+    found = {g.customer_id: g.customer for g in grants if g.customer is not None}  # joined-loaded
+    missing = {g.customer_id for g in grants} - found.keys()  # grants not flushed yet
+    if missing:
+        found.update((c.id, c) for c in session.scalars(select(Customer).where(Customer.id.in_(missing))))
     found.update((c.id, c) for c in looked_after_customers(session, user))
     return sorted(found.values(), key=lambda c: c.number)
 
@@ -219,8 +219,8 @@ def can_provision(user: User) -> Decision:
 
 def customers_with_ums_access(session: Session, user: User) -> list[Customer]:
     """Every customer whose UMS profiles the user may manage (for lists and filters)."""
-    return remember(session, ("ums_access", _user_key(user)), lambda: [
-        c for c in _related_customers(session, user) if can_manage_ums(session, user, c)])
+    return list(remember(session, ("ums_access", _user_key(user)), lambda: [
+        c for c in _related_customers(session, user) if can_manage_ums(session, user, c)]))
 
 
 def can_administer_ums(session: Session, user: User) -> Decision:
@@ -238,10 +238,10 @@ def can_administer_ums(session: Session, user: User) -> Decision:
 def customers_visible(session: Session, user: User) -> list[Customer]:
     """Customers whose contracts the user may see."""
     if is_back_office(user):
-        return remember(session, ("all_customers",), lambda: list(
-            session.scalars(select(Customer).order_by(Customer.number))))
-    return remember(session, ("visible", _user_key(user)), lambda: [
-        c for c in _related_customers(session, user) if can_view_customer(session, user, c)])
+        return list(remember(session, ("all_customers",), lambda: list(
+            session.scalars(select(Customer).order_by(Customer.number)))))
+    return list(remember(session, ("visible", _user_key(user)), lambda: [
+        c for c in _related_customers(session, user) if can_view_customer(session, user, c)]))
 
 
 def can_view_contracts(session: Session, user: User) -> Decision:

@@ -20,70 +20,23 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sqlalchemy import event, insert, select  # noqa: E402
+from sqlalchemy import event, select  # noqa: E402
 
 from tests import conftest  # noqa: E402
 from webapp import create_app  # noqa: E402
 
 
 def add_profiles(app, count: int) -> None:
+    import bench_data
+
     from webapp.extensions import db
-    from webapp.models import (
-        Contract,
-        Licence,
-        NumberBlock,
-        PhoneNumber,
-        Role,
-        RoleGrant,
-        Service,
-        ServiceAssignment,
-        Site,
-        UmsProfile,
-        User,
-        utcnow,
-    )
 
     with app.app_context():
-        session = db.session
-        contract = session.scalar(select(Contract).where(Contract.number == "V-200001"))
-        site = Site(contract_id=contract.id, name="Benchmark")
-        session.add(site)
-        session.flush()
-        base = "+4930999"
-        block = NumberBlock(site_id=site.id, base_e164=base, first_extension=0, last_extension=count * 3 - 1)
-        session.add(block)
-        session.flush()
-        now = utcnow()
-        session.execute(insert(PhoneNumber), [
-            {"e164": f"{base}{ext}", "site_id": site.id, "block_id": block.id, "extension": str(ext)}
-            for ext in range(count * 3)])
-        first_licence = session.scalar(select(Licence.id).order_by(Licence.id.desc()).limit(1)) + 1
-        session.execute(insert(Licence), [{"contract_id": contract.id, "created_at": now} for _ in range(count)])
-        first_user = session.scalar(select(User.id).order_by(User.id.desc()).limit(1)) + 1
-        session.execute(insert(User), [
-            {"email": f"bench{n}@bench.example", "display_name": f"Vor{n} Nach{n}", "active": True,
-             "created_at": now, "password_set_at": now if n % 3 else None} for n in range(count)])
-        session.execute(insert(RoleGrant), [
-            {"user_id": first_user + n, "role": Role.UMS_USER, "customer_id": contract.customer_id}
-            for n in range(count)])
-        first_profile = session.scalar(select(UmsProfile.id).order_by(UmsProfile.id.desc()).limit(1)) + 1
-        session.execute(insert(UmsProfile), [
-            {"customer_id": contract.customer_id, "contract_id": contract.id, "site_id": site.id,
-             "licence_id": first_licence + n, "user_id": first_user + n, "last_name": f"Nach{n:05d}",
-             "first_name": f"Vor{n}", "email": f"bench{n}@bench.example",
-             "email_normalized": f"bench{n}@bench.example", "language": "de", "created_at": now}
-            for n in range(count)])
-        number_ids = session.scalars(select(PhoneNumber.id).where(PhoneNumber.site_id == site.id)
-                                     .order_by(PhoneNumber.id)).all()
-        services = (Service.FAX, Service.VOICEMAIL, Service.CONFERENCE)
-        session.execute(insert(ServiceAssignment), [
-            {"profile_id": first_profile + n, "service": services[k], "number_id": number_ids[n * 3 + k],
-             "assigned_at": now} for n in range(count) for k in range(3)])
-        session.commit()
-        if db.engine.dialect.name == "postgresql":  # fresh statistics, as autovacuum would keep them
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM ANALYZE")
+        bench_data.add_profiles(db.session, count)
+        db.session.commit()
+        bench_data.analyze(db.engine)
         db.engine.dispose()
 
 

@@ -15,18 +15,20 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from . import db as db_module
+from . import rendering
 from .extensions import db, login_manager
 from .htmx import is_htmx, set_trigger, wants_partial
 from .services import authz
 from .services.errors import AccessDenied, DomainError, NotFound
+from .services.memo import remember
 from .services.phone import display as format_phone
 
 LANGUAGES = ("de", "en")
@@ -71,11 +73,14 @@ def is_api_request() -> bool:
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIdConverter
     from . import inputs
+    from .models import User
 
     inputs.install()  # every form's text fields refuse control characters (NUL …)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.session_protection = "basic"
+
+    user_options = (joinedload(User.grants), joinedload(User.tenant))
 
     @login_manager.user_loader
     def _load_user(user_id: str):
@@ -85,7 +90,7 @@ def init_app(app: Flask) -> None:
         from .services import sessions
 
         return sessions.user_for(db.session, int(user_id), cookie.get(sessions.COOKIE_KEY),
-                                 app.config["PERMANENT_SESSION_LIFETIME"],
+                                 app.config["PERMANENT_SESSION_LIFETIME"], options=user_options,
                                  touch=_touch_session if db_module.request_reads_only() else None)
 
     def _touch_session(record_id: int, now) -> None:
@@ -201,13 +206,14 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _shell_context():
-        return {"nav": navigation(), "current_locale": select_locale(), "languages": LANGUAGES,
+        return {"nav": LazyNavigation(), "current_locale": select_locale(), "languages": LANGUAGES,
                 "voicemail_badge": voicemail_badge, "fax_badge": fax_badge}
 
     app.jinja_env.filters["phone"] = format_phone
-    app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["datetime"] = rendering.format_moment
     # <time datetime>: HTML allows at most milliseconds, so whole seconds
     app.jinja_env.filters["isodatetime"] = lambda value: value.isoformat(timespec="seconds") if value else ""
+    rendering.init_app(app)
     app.jinja_env.globals["now"] = datetime.now
     app.jinja_env.globals["service_url"] = service_url
 
@@ -291,6 +297,16 @@ def navigation() -> list[dict]:
 PRODUCT_MENU_LABELS = {"ipfonie": _l("IPfonie SIP"), "centraflex": _l("Centraflex")}
 
 
+class LazyNavigation:
+    """``nav`` in templates: computed only where a template shows it (full pages, not partials)."""
+
+    def __iter__(self):
+        return iter(navigation())
+
+    def __len__(self) -> int:
+        return len(navigation())
+
+
 def voicemail_badge() -> int:
     """New voicemail messages of the signed-in user's own profile (the navigation badge)."""
     if not (current_user and current_user.is_authenticated):
@@ -298,7 +314,10 @@ def voicemail_badge() -> int:
     from .services import voicemail
 
     profile = authz.own_profile(db.session, current_user)
-    return voicemail.new_count(db.session, profile.id) if profile is not None else 0
+    if profile is None:
+        return 0
+    return remember(db.session, ("voicemail_badge", profile.id),
+                    lambda: voicemail.new_count(db.session, profile.id))
 
 
 def fax_badge() -> int:
@@ -308,7 +327,9 @@ def fax_badge() -> int:
     from .services import fax
 
     profile = authz.own_profile(db.session, current_user)
-    return fax.new_count(db.session, profile.id) if profile is not None else 0
+    if profile is None:
+        return 0
+    return remember(db.session, ("fax_badge", profile.id), lambda: fax.new_count(db.session, profile.id))
 
 
 def home_endpoint() -> str:

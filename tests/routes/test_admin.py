@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event, select
 
 from tests.conftest import HTMX, login
+from tests.querycount import MAX_LIST_STATEMENTS, statements_of
 from webapp.models import (
     Contract,
     EmailChangeCode,
@@ -444,6 +445,20 @@ def test_list_query_count_does_not_grow_with_profiles(client, db_session, count_
     count_queries.clear()
     client.get("/ums?page=2&q=bulk")
     assert len(count_queries) == with_two
+    assert with_two <= MAX_LIST_STATEMENTS, "\n".join(count_queries)
+
+
+@pytest.mark.parametrize("email", [ADMIN, "mandant@nord.example", "reseller@partner.example",
+                                   "cf-admin@beispiel.example"])
+def test_list_in_few_statements_for_every_kind_of_admin(client, db_session, engine, email):
+    """Tenant staff (AVV check) and reseller staff (awaiting access) included, page and fragment."""
+    _add_profiles(db_session, 30)
+    login(client, email)
+    client.get("/ums")
+    for url in ("/ums", "/ums?page=2", "/ums?q=bulk"):
+        for headers in (HTMX, {}):
+            statements = statements_of(client, engine, url, headers)
+            assert len(statements) <= MAX_LIST_STATEMENTS, (url, headers, "\n".join(statements))
 
 
 def test_admin_grant_without_manage_is_refused_with_reason(client, db_session):

@@ -8,9 +8,10 @@ import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from tests.conftest import HTMX, login
+from tests.querycount import MAX_LIST_STATEMENTS, statements_of
 from tests.services.test_voicemail import anna
 from webapp.models import VoicemailMessage
 
@@ -27,29 +28,31 @@ def add_messages(db_session, profile, count: int, offset: int = 0) -> None:
     db_session.commit()
 
 
-def statements_for(client, engine, url: str) -> int:
-    seen = []
-
-    def _count(*_args):
-        seen.append(1)
-
-    event.listen(engine, "before_cursor_execute", _count)
-    try:
-        assert client.get(url, headers=HTMX).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", _count)
-    return len(seen)
-
-
 def test_list_queries_do_not_grow_with_the_messages(client, db_session, engine):
     profile = anna(db_session)
     login(client, "anna.schmidt@muster.example")
     url = f"/profiles/{profile.id}/voicemail"
     client.get(url, headers=HTMX)
-    few = statements_for(client, engine, url)
+    few = statements_of(client, engine, url, HTMX)
     add_messages(db_session, profile, 60)
-    many = statements_for(client, engine, url)
-    assert few == many
+    many = statements_of(client, engine, url, HTMX)
+    assert len(few) == len(many) <= MAX_LIST_STATEMENTS, "\n".join(many)
+    # every list state, as the fragment and as the full page with navigation and badge
+    for query in ("", "?show=new", "?caller=040+2000", "?day=2025-01-01", "?page=3"):
+        for headers in (HTMX, {}):
+            statements = statements_of(client, engine, url + query, headers)
+            assert len(statements) <= MAX_LIST_STATEMENTS, (query, headers, "\n".join(statements))
+
+
+def test_an_admin_reads_a_box_in_as_few_statements(client, db_session, engine):
+    profile = anna(db_session)
+    add_messages(db_session, profile, 30)
+    login(client, "admin@muster.example")
+    url = f"/profiles/{profile.id}/voicemail"
+    client.get(url)
+    for headers in (HTMX, {}):
+        statements = statements_of(client, engine, url, headers)
+        assert len(statements) <= MAX_LIST_STATEMENTS, "\n".join(statements)
 
 
 def test_a_page_of_a_box_with_10000_messages_renders_quickly(client, db_session):

@@ -23,6 +23,7 @@ from ..models import (
     User,
 )
 from .errors import AccessDenied, NotFound
+from .memo import remember
 
 ADMIN_ROLE_FOR_LINE = {
     ProductLine.IPFONIE: Role.IPFONIE_ADMIN,
@@ -123,30 +124,49 @@ def _tenant_ids(user: User) -> list[int]:
 
 def _tenant_relation(session: Session, user: User, customer: Customer) -> tuple[bool, bool]:
     """(looks after this customer, has an active AVV) for tenant staff, incl. parent tenants' AVVs."""
+    found = _tenant_customers(session, user).get(customer.id)
+    return (True, found[1]) if found else (False, False)
+
+
+def _user_key(user: User) -> tuple:
+    """What a user's permissions depend on, as a memo key (grants changed in memory count too)."""
+    return (user.id, user.tenant_id, user.reseller_id,
+            frozenset((g.role, g.customer_id) for g in user.grants))
+
+
+def _tenant_customers(session: Session, user: User) -> dict[int, tuple[Customer, bool]]:
+    """The customers tenant staff look after (through their tenant or its parent), by number,
+    each with whether an AVV is in force with one of those tenants: one query for all."""
     tenant_ids = _tenant_ids(user)
     if not tenant_ids:
-        return False, False
-    looks_after = session.scalar(
-        select(
-            exists().where(
-                TenantCustomer.tenant_id.in_(tenant_ids), TenantCustomer.customer_id == customer.id
-            )
-        )
-    )
-    if not looks_after:
-        return False, False
+        return {}
     today = _today()
-    has_avv = session.scalar(
-        select(
-            exists().where(
-                DataProcessingAgreement.tenant_id.in_(tenant_ids),
-                DataProcessingAgreement.customer_id == customer.id,
-                DataProcessingAgreement.signed_on <= today,
-                or_(DataProcessingAgreement.ended_on.is_(None), DataProcessingAgreement.ended_on > today),
-            )
-        )
+    has_avv = exists().where(
+        DataProcessingAgreement.customer_id == Customer.id,
+        DataProcessingAgreement.tenant_id.in_(tenant_ids),
+        DataProcessingAgreement.signed_on <= today,
+        or_(DataProcessingAgreement.ended_on.is_(None), DataProcessingAgreement.ended_on > today),
     )
-    return True, bool(has_avv)
+    looked_after = select(TenantCustomer.customer_id).where(TenantCustomer.tenant_id.in_(tenant_ids))
+    return remember(session, ("tenant_customers", _user_key(user), today), lambda: {
+        customer.id: (customer, bool(avv)) for customer, avv in session.execute(
+            select(Customer, has_avv).where(Customer.id.in_(looked_after)).order_by(Customer.number))})
+
+
+def looked_after_customers(session: Session, user: User) -> list[Customer]:
+    """The customers tenant staff look after (through their tenant or its parent), by number."""
+    return [customer for customer, _avv in _tenant_customers(session, user).values()]
+
+
+def _related_customers(session: Session, user: User) -> list[Customer]:
+    """Customers the user holds a grant for (loaded with the grants) or looks after, by number."""
+    grants = [g for g in user.grants if g.customer_id is not None]
+    found = {g.customer_id: g.customer for g in grants if g.customer is not None}  # joined-loaded
+    missing = {g.customer_id for g in grants} - found.keys()  # grants not flushed yet
+    if missing:
+        found.update((c.id, c) for c in session.scalars(select(Customer).where(Customer.id.in_(missing))))
+    found.update((c.id, c) for c in looked_after_customers(session, user))
+    return sorted(found.values(), key=lambda c: c.number)
 
 
 def can_view_customer(session: Session, user: User, customer: Customer) -> Decision:
@@ -189,6 +209,7 @@ def can_manage_ums(session: Session, user: User, customer: Customer) -> Decision
 def can_use_profile(session: Session, user: User, profile: UmsProfile) -> Decision:
     """Use the services of a profile: its owner, or someone who may manage the customer's UMS."""
     if profile.user_id == user.id and _has_grant(user, Role.UMS_USER, profile.customer_id):
+        remember(session, ("own_profile", user.id), lambda: profile)  # no query for it again
         return ALLOW
     decision = can_manage_ums(session, user, profile.customer)
     if not decision and _is_plain_ums_user(user):  # another user's profile is outside their scope
@@ -232,23 +253,10 @@ def can_provision(user: User) -> Decision:
     return _deny(_l("Only the carrier's back office provisions ordered SIP trunks."))
 
 
-def _looked_after_ids(session: Session, user: User) -> set[int]:
-    tenant_ids = _tenant_ids(user)
-    if not tenant_ids:
-        return set()
-    return set(session.scalars(select(TenantCustomer.customer_id).where(TenantCustomer.tenant_id.in_(tenant_ids))))
-
-
 def customers_with_ums_access(session: Session, user: User) -> list[Customer]:
     """Every customer whose UMS profiles the user may manage (for lists and filters)."""
-    candidate_ids = {g.customer_id for g in user.grants if g.customer_id is not None}
-    candidate_ids |= _looked_after_ids(session, user)
-    if not candidate_ids:
-        return []
-    customers = session.scalars(
-        select(Customer).where(Customer.id.in_(candidate_ids)).order_by(Customer.number)
-    ).all()
-    return [c for c in customers if can_manage_ums(session, user, c)]
+    return list(remember(session, ("ums_access", _user_key(user)), lambda: [
+        c for c in _related_customers(session, user) if can_manage_ums(session, user, c)]))
 
 
 def can_administer_ums(session: Session, user: User) -> Decision:
@@ -266,13 +274,10 @@ def can_administer_ums(session: Session, user: User) -> Decision:
 def customers_visible(session: Session, user: User) -> list[Customer]:
     """Customers whose contracts the user may see."""
     if is_back_office(user):
-        return list(session.scalars(select(Customer).order_by(Customer.number)))
-    candidate_ids = {g.customer_id for g in user.grants if g.customer_id is not None}
-    candidate_ids |= _looked_after_ids(session, user)
-    customers = session.scalars(
-        select(Customer).where(Customer.id.in_(candidate_ids)).order_by(Customer.number)
-    ).all()
-    return [c for c in customers if can_view_customer(session, user, c)]
+        return list(remember(session, ("all_customers",), lambda: list(
+            session.scalars(select(Customer).order_by(Customer.number)))))
+    return list(remember(session, ("visible", _user_key(user)), lambda: [
+        c for c in _related_customers(session, user) if can_view_customer(session, user, c)]))
 
 
 def can_view_contracts(session: Session, user: User) -> Decision:
@@ -287,7 +292,8 @@ def can_view_contracts(session: Session, user: User) -> Decision:
 def own_profile(session: Session, user: User) -> UmsProfile | None:
     if not user.has_role(Role.UMS_USER):
         return None
-    return session.scalar(select(UmsProfile).where(UmsProfile.user_id == user.id))
+    return remember(session, ("own_profile", user.id), lambda: session.scalar(
+        select(UmsProfile).where(UmsProfile.user_id == user.id)))
 
 
 def require(decision: Decision) -> None:
@@ -307,6 +313,7 @@ __all__ = [
     "customers_visible",
     "customers_with_ums_access",
     "is_back_office",
+    "looked_after_customers",
     "own_profile",
     "require",
 ]

@@ -36,16 +36,14 @@ class ContractRow:
 
 
 def licence_lines(session: Session, contract_ids: list[int]) -> dict[int, LicenceLine]:
-    """``used / total`` per contract in two queries, whatever the number of contracts."""
+    """``used / total`` per contract in one query, whatever the number of contracts."""
     if not contract_ids:
         return {}
-    totals = dict(session.execute(
-        select(Licence.contract_id, func.count()).where(Licence.contract_id.in_(contract_ids))
-        .group_by(Licence.contract_id)).all())
-    used = dict(session.execute(
-        select(UmsProfile.contract_id, func.count()).where(UmsProfile.contract_id.in_(contract_ids))
-        .group_by(UmsProfile.contract_id)).all())
-    return {cid: LicenceLine(used.get(cid, 0), totals.get(cid, 0)) for cid in contract_ids}
+    total = select(func.count()).where(Licence.contract_id == Contract.id).scalar_subquery()
+    used = select(func.count()).where(UmsProfile.contract_id == Contract.id).scalar_subquery()
+    found = {cid: LicenceLine(u, t) for cid, u, t in session.execute(
+        select(Contract.id, used, total).where(Contract.id.in_(contract_ids)))}
+    return {cid: found.get(cid, LicenceLine(0, 0)) for cid in contract_ids}
 
 
 def active_contracts(session: Session, user: User) -> list[ContractRow]:

@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..models import (
     Contract,
@@ -25,7 +25,6 @@ from ..models import (
     RoleGrant,
     ServiceAssignment,
     Site,
-    TenantCustomer,
     UmsProfile,
     User,
 )
@@ -123,11 +122,11 @@ def manageable_contracts(session: Session, user: User,
         customers = authz.customers_with_ums_access(session, user)
     if not customers:
         return []
+    # Their customers are in the session already (``contract.customer`` needs no query).
     return list(session.scalars(
         select(Contract).where(Contract.customer_id.in_([c.id for c in customers]))
-        .options(selectinload(Contract.sites), selectinload(Contract.customer))
-        .order_by(Contract.number)
-    ))
+        .options(joinedload(Contract.sites)).order_by(Contract.number)
+    ).unique())
 
 
 def refusal_without_customers(session: Session, user: User):
@@ -152,13 +151,9 @@ def _refused_customers(session: Session, user: User, allowed: list[Customer]) ->
     """Customers tenant staff look after but may not manage, with the reason (the AVV)."""
     if user.tenant_id is None:
         return []
-    tenant_ids = [user.tenant_id] + ([user.tenant.parent_id] if user.tenant and user.tenant.parent_id else [])
     allowed_ids = {c.id for c in allowed}
-    looked_after = session.scalars(
-        select(Customer).join(TenantCustomer, TenantCustomer.customer_id == Customer.id)
-        .where(TenantCustomer.tenant_id.in_(tenant_ids)).distinct().order_by(Customer.number)
-    )
-    return [(c, authz.can_manage_ums(session, user, c).reason) for c in looked_after if c.id not in allowed_ids]
+    return [(c, authz.can_manage_ums(session, user, c).reason)
+            for c in authz.looked_after_customers(session, user) if c.id not in allowed_ids]
 
 
 def _awaiting_access(session: Session, user: User, customers: list[Customer]) -> dict[int, int]:
@@ -221,7 +216,7 @@ def list_profiles(session: Session, user: User, flt: ProfileFilter) -> ProfilePa
         _sorted(select(UmsProfile).where(where), flt)
         .options(
             selectinload(UmsProfile.assignments).joinedload(ServiceAssignment.number),
-            selectinload(UmsProfile.user),
+            joinedload(UmsProfile.user).lazyload(User.grants),  # the list shows no roles
         )
         .limit(flt.per_page).offset((number - 1) * flt.per_page)
     ))

@@ -65,18 +65,19 @@ def start(session: Session, user: User, *, user_agent: str, client_address: str,
 
 
 def user_for(session: Session, user_id: int, token: str | None, lifetime: timedelta,
-             now: datetime | None = None, *,
+             now: datetime | None = None, *, options: tuple = (),
              touch: Callable[[int, datetime], None] | None = None) -> User | None:
     """The user of an open, unexpired session with this id, or None (signed out).
 
     ``last_used_at`` goes with the request's own transaction, or through ``touch(row_id, now)``
-    where that transaction only reads (a GET on SQLite must not upgrade to the write lock)."""
+    where that transaction only reads (a GET on SQLite must not upgrade to the write lock).
+    ``options`` load what every request reads of the user (grants, tenant) in the same query."""
     if not token or not isinstance(token, str):
         return None
     now = now or utcnow()
     row = session.execute(
         select(UserSession, User).join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == _digest(token))).first()
+        .where(UserSession.token_hash == _digest(token)).options(*options)).unique().first()
     if row is None:
         return None
     record, user = row

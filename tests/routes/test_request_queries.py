@@ -1,0 +1,48 @@
+"""What every signed-in request loads, it loads once: the user with their grants in one query,
+the navigation only where a page shows it, the voicemail badge once."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import HTMX, login
+from tests.querycount import MAX_LIST_STATEMENTS, statements_of, touching
+from tests.services.test_voicemail import anna
+
+
+@pytest.mark.parametrize(("email", "url"), [
+    ("admin@muster.example", "/ums"),
+    ("mandant@nord.example", "/ums"),
+    ("anna.schmidt@muster.example", None),
+    ("admin@muster.example", None),
+])
+def test_user_and_grants_come_in_one_query(client, db_session, engine, email, url):
+    url = url or f"/profiles/{anna(db_session).id}/voicemail"
+    login(client, email)
+    client.get(url)
+    for headers in (HTMX, {}):
+        statements = statements_of(client, engine, url, headers)
+        assert len(touching(statements, "role_grants")) == 1, "\n".join(statements)
+        assert len(touching(statements, "users")) <= 2  # the signed-in user; profile list: the page's users
+
+
+@pytest.mark.parametrize(("email", "url"), [
+    ("admin@muster.example", "/ums"),
+    ("anna.schmidt@muster.example", None),
+])
+def test_the_navigation_costs_no_query_of_its_own(client, db_session, engine, email, url):
+    """The full page (navigation, voicemail badge) reads nothing the fragment did not need."""
+    url = url or f"/profiles/{anna(db_session).id}/voicemail"
+    login(client, email)
+    client.get(url)
+    fragment = statements_of(client, engine, url, HTMX)
+    page = statements_of(client, engine, url)
+    assert len(page) == len(fragment) <= MAX_LIST_STATEMENTS, "\n".join(page)
+
+
+def test_the_badge_is_counted_once_on_the_dashboard(client, db_session, engine):
+    login(client, "anna.schmidt@muster.example")
+    client.get("/me")
+    statements = statements_of(client, engine, "/me")
+    new_counts = [s for s in statements if "FROM voicemail_messages" in s and "heard_at IS NULL" in s]
+    assert len(new_counts) == 1, "\n".join(statements)

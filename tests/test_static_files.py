@@ -22,7 +22,7 @@ def static_urls(html: str) -> list[str]:
 @pytest.fixture
 def page_assets(client):
     urls = static_urls(client.get("/login").text)
-    assert len(urls) == 4  # Pico, app.css, htmx, app.js
+    assert len(urls) == 5  # the favicon, Pico, app.css, htmx, app.js
     return urls
 
 

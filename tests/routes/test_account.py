@@ -138,7 +138,7 @@ def test_name_and_language_are_saved_and_the_page_follows_the_language(client, a
 @pytest.mark.parametrize(("data", "error"), [
     ({"display_name": "", "locale": "de"}, "Bitte geben Sie Ihren Namen ein."),
     ({"display_name": "Karla", "locale": "xx"}, "Keine gültige Auswahl."),
-    ({"display_name": "Kar\x00la", "locale": "de"}, "Der Name darf keine Steuerzeichen enthalten."),
+    ({"display_name": "Kar\x00la", "locale": "de"}, "Dieses Feld enthält unsichtbare Steuerzeichen"),
 ])
 def test_a_bad_name_or_language_is_refused_next_to_the_field(client, admin, db_session, data, error):
     login(client, admin.email, PASSWORD)

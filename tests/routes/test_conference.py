@@ -1,4 +1,4 @@
-"""Konferenz pages (full page and htmx partial, 422 with the reason, 403/404) and the platform's
+"""Konferenz pages (full page and htmx partial, 422 with the reason, 404 outside the caller's scope) and the platform's
 signed events on /api/v1."""
 
 from __future__ import annotations
@@ -43,9 +43,9 @@ def test_room_page_shows_dial_in_and_pins_full_and_partial(client, db_session, a
 def test_another_users_room_is_refused_and_the_admin_may_open_it(client, db_session):
     login(client, "anna.schmidt@muster.example")
     max_ = max_with_room(db_session)
-    for tail in ("", "/meetings", "/settings", "/simulator"):
-        assert client.get(url(max_, tail)).status_code == 403
-    assert client.post(url(max_, "/pins/moderator/regenerate"), headers=HTMX).status_code == 403
+    for tail in ("", "/meetings", "/settings", "/simulator"):  # outside her scope: as if it did not exist
+        assert client.get(url(max_, tail)).status_code == 404
+    assert client.post(url(max_, "/pins/moderator/regenerate"), headers=HTMX).status_code == 404
     client.post("/logout")
     login(client, "admin@muster.example")
     anna = profile(db_session)
@@ -117,7 +117,7 @@ def test_meetings_schedule_refuse_change_cancel_and_ics(client, db_session, anna
     again = client.post(url(anna, f"/meetings/{meeting.id}/cancel"), headers=HTMX)
     assert again.status_code == 422
     max_ = max_with_room(db_session)
-    assert client.get(url(max_, f"/meetings/{meeting.id}/invitation.ics")).status_code == 403
+    assert client.get(url(max_, f"/meetings/{meeting.id}/invitation.ics")).status_code == 404
     assert client.get(url(anna, "/meetings/999999/invitation.ics")).status_code == 404
 
 

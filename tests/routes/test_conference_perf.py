@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import insert
 
-from tests.conftest import login
-from tests.routes.test_voicemail_perf import statements_for
+from tests.conftest import HTMX, login
+from tests.querycount import statements_of
 from tests.services.test_conference import profile
 from webapp.models import ConferenceMeeting, ConferenceParticipant, ConferenceRecording, utcnow
 
@@ -29,6 +29,10 @@ def add_rows(db_session, p, count: int, offset: int) -> None:
          "duration_ms": 1000, "size_bytes": 1, "audio_key": f"perf/{i}.wav", "created_at": now}
         for i in range(count)])
     db_session.commit()
+
+
+def statements_for(client, engine, url: str) -> int:
+    return len(statements_of(client, engine, url, HTMX))
 
 
 def test_pages_do_not_query_more_with_more_rows(client, db_session, engine):

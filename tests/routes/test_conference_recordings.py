@@ -1,5 +1,5 @@
 """Recordings: deposited over the signed API only when the room allows it (once per platform id),
-listed, played with HTTP Range, downloaded as WAV, deleted with undo; other users get 403."""
+listed, played with HTTP Range, downloaded as WAV, deleted with undo; other users get 404."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def test_recordings_of_another_profile_are_refused(client, db_session, recording
     max_ = max_with_room(db_session)
     login(client, "max.mueller@muster.example", "demo-user-2026")
     anna = profile(db_session)
-    assert client.get(f"/profiles/{anna.id}/conference/recordings/{recording.id}/audio").status_code == 403
+    assert client.get(f"/profiles/{anna.id}/conference/recordings/{recording.id}/audio").status_code == 404
     assert client.get(f"/profiles/{max_.id}/conference/recordings/{recording.id}/audio").status_code == 404
     assert client.post(f"/profiles/{max_.id}/conference/recordings/{recording.id}/delete").status_code == 404
 

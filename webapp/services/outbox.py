@@ -158,8 +158,24 @@ def send_mail(mail_ids: list[int] | None = None, *, now: datetime | None = None,
 # --- platform events ---------------------------------------------------------------------------
 
 
+DISPATCH_ROUNDS = 20
+
+
 def dispatch_events(*, now: datetime | None = None, force: bool = False, limit: int = 200) -> int:
-    """Deliver due platform events in order, stopping at the first failure; returns how many."""
+    """Deliver due platform events in order, stopping at the first failure; returns how many.
+
+    Events that delivering created (a simulated answer leading to a retry) are held back while the
+    earlier ones are still claimed, so another round takes them instead of waiting for the relay."""
+    delivered = 0
+    for _round in range(DISPATCH_ROUNDS):
+        count, complete = _dispatch_round(now=now, force=force, limit=limit)
+        delivered += count
+        if not count or not complete:
+            break
+    return delivered
+
+
+def _dispatch_round(*, now: datetime | None, force: bool, limit: int) -> tuple[int, bool]:
     from . import platform
 
     now = now or utcnow()
@@ -181,7 +197,7 @@ def dispatch_events(*, now: datetime | None = None, force: bool = False, limit: 
                                     .values(claimed_until=None))
 
             _in_transaction(_fail)
-            break
+            return delivered, False
 
         def _done(session, event_id=event.id):
             row = session.get(PlatformEvent, event_id)
@@ -192,7 +208,7 @@ def dispatch_events(*, now: datetime | None = None, force: bool = False, limit: 
 
         _in_transaction(_done)
         delivered += 1
-    return delivered
+    return delivered, True
 
 
 @dataclass

@@ -170,3 +170,25 @@ def test_a_reader_leaves_a_temporary_of_this_process_alone(db_session):
         storage.read(key)
     db_session.rollback()
     assert staged_leftovers() == []
+
+
+def test_sweep_keeps_every_fax_and_recording_file_and_removes_their_orphans(db_session):
+    """Fax pages, previews, TIFFs, reports and conference recordings are all named by rows, so their
+    areas are swept too: the demo's files stay, a file no row names goes."""
+    stored = [e.key for e in storage.backend().list() if e.key.startswith(("fax/", "conference/"))]
+    assert stored  # the demo has received and sent faxes and a recording
+    orphans = [storage.save(storage.new_key("fax/1/received", ".pdf"), b"left behind"),
+               storage.save(storage.new_key("conference/1/recordings", ".wav"), b"left behind")]
+    result = storage.sweep(db_session, now=LATER)
+    assert result.orphans == 2
+    assert not any(storage.exists(key) for key in orphans)
+    from webapp.models import ConferenceRecording, ReceivedFax, SentFax
+
+    for fax in db_session.query(ReceivedFax):
+        assert storage.exists(f"{fax.media_prefix}/thumb.png")
+        assert all(storage.exists(f"{fax.media_prefix}/page-{n}.png") for n in range(1, fax.pages + 1))
+    for fax in db_session.query(SentFax):
+        assert fax.tiff_key is None or storage.exists(fax.tiff_key)
+    for recording in db_session.query(ConferenceRecording):
+        assert storage.exists(recording.audio_key)
+    assert all(storage.exists(key) for key in stored)

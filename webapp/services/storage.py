@@ -661,7 +661,7 @@ REFERENCE_SOURCES: list = []
 # Top-level key prefixes whose unreferenced files the sweep removes. An area adds its prefix once
 # every key it stores is in a ``…_key`` column (or named by a REFERENCE_SOURCES function), so a
 # file kept some other way is never taken for an orphan.
-SWEPT_PREFIXES: set[str] = {"voicemail"}
+SWEPT_PREFIXES: set[str] = {"voicemail", "fax", "conference"}
 
 
 def referenced_keys(session: Session) -> set[str]:

@@ -13,6 +13,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from ... import web
+from ...db import writes
 from ...htmx import redirect, render, wants_partial
 from ...models import PinRole
 from ...services import storage
@@ -68,6 +69,7 @@ def _room_page(profile, *, status=200, trigger=None, pin_forms=None, error=None,
 
 @bp.get(BASE)
 @login_required
+@writes  # the room is set up on the first visit to any of its pages
 def index(profile_id: int):
     profile = web.profile_for_use(profile_id)
     return _room_page(profile)
@@ -116,6 +118,7 @@ def set_pin(profile_id: int, role: str):
 
 @bp.get(BASE + "/live")
 @login_required
+@writes  # the room is set up on the first visit to any of its pages
 def live_list(profile_id: int):
     profile = web.profile_for_use(profile_id)
     if not wants_partial():
@@ -205,6 +208,7 @@ def _settings_page(profile, form, *, status=200, trigger=None):
 
 @bp.get(BASE + "/settings")
 @login_required
+@writes  # the room is set up on the first visit to any of its pages
 def settings(profile_id: int):
     profile = web.profile_for_use(profile_id)
     room = rooms.ensure_room(web.session(), current_user, profile)
@@ -268,6 +272,7 @@ def _save_meeting(profile, form: MeetingForm, meeting=None):
 
 @bp.get(BASE + "/meetings")
 @login_required
+@writes  # the room is set up on the first visit to any of its pages
 def meetings_index(profile_id: int):
     profile = web.profile_for_use(profile_id)
     return _meetings_page(profile)
@@ -283,6 +288,7 @@ def schedule_meeting(profile_id: int):
 
 @bp.get(BASE + "/meetings/<int:meeting_id>/edit")
 @login_required
+@writes  # the room is set up on the first visit to any of its pages
 def edit_meeting(profile_id: int, meeting_id: int):
     profile = web.profile_for_use(profile_id)
     meeting = meetings.meeting_of(web.session(), profile, meeting_id)
@@ -345,6 +351,7 @@ def _simulator_page(profile, form=None, *, status=200, trigger=None):
 
 @bp.get(BASE + "/simulator")
 @login_required
+@writes  # the room is set up on the first visit to any of its pages
 def simulator(profile_id: int):
     _simulator_enabled()
     profile = web.profile_for_use(profile_id)
@@ -386,6 +393,7 @@ def _recordings_page(profile, *, status=200, trigger=None, undo_ids=None):
 
 @bp.get(BASE + "/recordings")
 @login_required
+@writes  # the room is set up on the first visit to any of its pages
 def recordings_index(profile_id: int):
     profile = web.profile_for_use(profile_id)
     return _recordings_page(profile)

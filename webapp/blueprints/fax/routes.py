@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ... import web
+from ...db import writes
 from ...htmx import redirect, render, wants_partial
 from ...models import FaxResolution, PreviewStatus
 from ...services import fax as fx
@@ -128,6 +129,7 @@ def index(profile_id: int):
 
 @bp.get(BASE + "/received/<int:fax_id>")
 @login_required
+@writes  # opening a fax marks it read
 def show(profile_id: int, fax_id: int):
     """The in-page viewer of all pages; opening it marks the fax read."""
     profile = web.profile_for_use(profile_id)

@@ -102,6 +102,8 @@ document.addEventListener("htmx:afterRequest", function (event) {
   form.removeAttribute("aria-busy");
   var progress = form.querySelector("progress[data-upload-progress]");
   if (progress) progress.hidden = true;
+});
+
 // htmx swaps no 5xx answer and gets none when the server is unreachable: say so, and that
 // nothing was changed (texts in the page's language on <body>).
 document.addEventListener("htmx:responseError", function (event) {

@@ -194,6 +194,16 @@ def db_session(app) -> Session:
     return db.session
 
 
+@pytest.fixture(scope="module")
+def smtp():
+    """A real SMTP server (aiosmtpd) for a test module: (controller, collector of received mail)."""
+    from tests.mailserver import start_server
+
+    controller, collector = start_server()
+    yield controller, collector
+    controller.stop()
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

@@ -5,18 +5,10 @@ from __future__ import annotations
 import icalendar
 import pytest
 
-from tests.mailserver import start_server
 from tests.services.test_conference import BERLIN, future, meeting_input, owner, profile
 from webapp.models import PinRole
 from webapp.services.conference import meetings
 from webapp.services.conference import room as rooms
-
-
-@pytest.fixture(scope="module")
-def smtp():
-    controller, collector = start_server()
-    yield controller, collector
-    controller.stop()
 
 
 @pytest.fixture

@@ -8,17 +8,9 @@ from email import policy
 import pytest
 from pypdf import PdfReader
 
-from tests.mailserver import start_server
 from tests.services.test_fax import ANNA_FAX, anna, anna_user, draft_with, pdf_of
 from webapp.services import fax
 from webapp.services.fax import received, sending
-
-
-@pytest.fixture(scope="module")
-def smtp():
-    controller, collector = start_server()
-    yield controller, collector
-    controller.stop()
 
 
 @pytest.fixture

@@ -11,17 +11,10 @@ from email import policy
 import pytest
 from sqlalchemy import select
 
-from tests.mailserver import free_port, start_server
+from tests.mailserver import free_port
 from tests.services.test_voicemail import anna, deposit, settings_input
 from webapp.models import DeliveryStatus, MailMessage, User, VoicemailMessage
 from webapp.services import voicemail as vm
-
-
-@pytest.fixture(scope="module")
-def smtp():
-    controller, collector = start_server()
-    yield controller, collector
-    controller.stop()
 
 
 @pytest.fixture

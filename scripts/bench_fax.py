@@ -12,14 +12,10 @@ max in milliseconds and the number of SQL statements per request (the same at an
 from __future__ import annotations
 
 import argparse
-import statistics
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchlib import HTMX, analyse, anna_profile, demo_app, finish, time_requests
 
 
 def main() -> None:
@@ -29,22 +25,15 @@ def main() -> None:
     parser.add_argument("--database-url")
     args = parser.parse_args()
 
-    from sqlalchemy import event, insert, select
+    from sqlalchemy import insert
 
-    from tests import conftest
-    from tests.conftest import prepared_database, test_config
-    from webapp import create_app
     from webapp.extensions import db
-    from webapp.models import ReceivedFax, SentFax, UmsProfile
+    from webapp.models import ReceivedFax, SentFax
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-fax-"))
-    if args.database_url:  # a server to create the benchmark's own database on, as the tests do
-        conftest.TEST_DATABASE_URL = args.database_url
-    url = prepared_database(tmp, "benchfax")
-    app = create_app(test_config(url, MEDIA_ROOT=str(tmp / "media")))
+    app, url = demo_app("fax", args.database_url)
     with app.app_context():
         session = db.session
-        profile = session.scalar(select(UmsProfile).where(UmsProfile.email_normalized == "anna.schmidt@muster.example"))
+        profile = anna_profile(session)
         start = datetime(2025, 1, 1, tzinfo=UTC)
         received = [
             {"profile_id": profile.id, "platform_fax_id": f"bench-{i}", "called_e164": "+4930123456710",
@@ -73,47 +62,24 @@ def main() -> None:
               f"({url.split(':')[0]})")
         profile_id = profile.id
         engine = db.engine
-        if engine.dialect.name == "postgresql":  # what autovacuum does for a real box
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM ANALYZE fax_received")
-                conn.exec_driver_sql("VACUUM ANALYZE fax_sent")
+        analyse(engine, "fax_received", "fax_sent")
 
-    client = app.test_client()
-    response = client.post("/login", data={"email": "anna.schmidt@muster.example", "password": "demo-user-2026"})
-    assert response.status_code == 302
     base = f"/profiles/{profile_id}/fax"
     last_page = -(-args.faxes // 20)
-    htmx = {"HX-Request": "true"}
-    cases = [
+    time_requests(app, engine, [
         ("received: full page, page 1", base, {}),
-        ("received: htmx, page 1", base, htmx),
-        (f"received: htmx, last page ({last_page})", f"{base}?page={last_page}", htmx),
-        ("received: htmx, new only", f"{base}?show=new", htmx),
-        ("received: htmx, sender search", f"{base}?sender=040+1000", htmx),
-        ("received: htmx, station ID search", f"{base}?sender=STATION+4", htmx),
-        ("received: htmx, date range", f"{base}?day_from=2025-03-01&day_until=2025-03-31", htmx),
+        ("received: htmx, page 1", base, HTMX),
+        (f"received: htmx, last page ({last_page})", f"{base}?page={last_page}", HTMX),
+        ("received: htmx, new only", f"{base}?show=new", HTMX),
+        ("received: htmx, sender search", f"{base}?sender=040+1000", HTMX),
+        ("received: htmx, station ID search", f"{base}?sender=STATION+4", HTMX),
+        ("received: htmx, date range", f"{base}?day_from=2025-03-01&day_until=2025-03-31", HTMX),
         ("sent: full page, page 1", f"{base}/sent", {}),
-        ("sent: htmx, page 1", f"{base}/sent", htmx),
-        (f"sent: htmx, last page ({last_page})", f"{base}/sent?page={last_page}", htmx),
-        ("sent: htmx, recipient search", f"{base}/sent?destination=041+2000", htmx),
-    ]
-    statements: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    print(f"{'case':42} {'median':>8} {'p95':>8} {'max':>8} {'SQL':>4}")
-    for name, url_path, headers in cases:
-        client.get(url_path, headers=headers)  # warm up (template compile, caches)
-        times = []
-        for _ in range(args.runs):
-            statements.clear()
-            t0 = time.perf_counter()
-            response = client.get(url_path, headers=headers)
-            times.append((time.perf_counter() - t0) * 1000)
-            assert response.status_code == 200, response.status_code
-        times.sort()
-        p95 = times[int(len(times) * 0.95) - 1]
-        print(f"{name:42} {statistics.median(times):7.1f}ms {p95:7.1f}ms {max(times):7.1f}ms {len(statements):4d}")
-    engine.dispose()
-    conftest.drop_database(url)
+        ("sent: htmx, page 1", f"{base}/sent", HTMX),
+        (f"sent: htmx, last page ({last_page})", f"{base}/sent?page={last_page}", HTMX),
+        ("sent: htmx, recipient search", f"{base}/sent?destination=041+2000", HTMX),
+    ], args.runs)
+    finish(engine, url)
 
 
 if __name__ == "__main__":

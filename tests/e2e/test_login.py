@@ -131,7 +131,7 @@ def test_pages_and_htmx_swaps_work_under_the_content_security_policy(page):
     page.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
     sign_in(page, "anna.schmidt@muster.example")
     expect(page.get_by_role("heading", level=1, name="Meine Dienste")).to_be_visible()
-    assert page.evaluate("typeof htmx") == "object"
+    page.wait_for_function("typeof htmx === 'object'")  # deferred: it may run after the heading shows
     # htmx adds no <style> of its own (includeIndicatorStyles off): app.css styles the indicators
     assert page.evaluate("document.querySelectorAll('style').length") == 0
     page.get_by_role("button", name=re.compile("Anrufbeantworter")).click()

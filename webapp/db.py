@@ -23,14 +23,20 @@ DEFAULT_CONNECT_TIMEOUT = 5
 DEFAULT_STATEMENT_TIMEOUT = 15.0
 
 # Execution option of the engine that read-only requests use: on SQLite their transaction starts
-# with a plain (deferred) BEGIN, a WAL reader that neither takes nor waits for the write lock.
+# with a plain (deferred) BEGIN, a WAL reader that neither takes nor waits for the write lock; on
+# PostgreSQL they run without BEGIN and COMMIT (autocommit), two round trips fewer per request.
 READ_ONLY = "ums_read_only"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A pooled PostgreSQL connection idle for longer than this (seconds) is pinged before it is used
+# again; busier ones are not (a ping is a round trip). A server restart under load costs the
+# requests in flight an error, and SQLAlchemy then replaces every connection of the pool.
+DEFAULT_PING_AFTER = 1.0
 
 
 def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
                 connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
-                statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT, **kwargs: Any) -> Engine:
+                statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT, ping_after: float = DEFAULT_PING_AFTER,
+                **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": busy_timeout, "check_same_thread": False},
                                **kwargs)
@@ -41,7 +47,39 @@ def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         # A server that accepts connections but never answers holds no worker for long.
         connect_args = {"connect_timeout": connect_timeout,
                         "options": f"-c statement_timeout={int(statement_timeout * 1000)}"}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+    _ping_when_idle(engine, ping_after)
+    return engine
+
+
+def _ping_when_idle(engine: Engine, after: float) -> None:
+    """``pool_pre_ping``, but only for connections that rested longer than ``after`` seconds: a
+    connection that was just in use is alive, and pinging it would cost every request a round trip.
+    A dead one raises ``DisconnectionError``, so the pool discards it and connects anew."""
+    from time import monotonic
+
+    from sqlalchemy.exc import DisconnectionError
+
+    @event.listens_for(engine, "checkin")
+    def _rested_from(_dbapi_connection, record):
+        if record is not None:
+            record.info["checked_in"] = monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection, record, _proxy):
+        rested = record.info.get("checked_in")
+        if rested is None or monotonic() - rested <= after:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+            if not getattr(dbapi_connection, "autocommit", True):
+                dbapi_connection.rollback()
+        except Exception as exc:  # noqa: BLE001 - any failure: the connection is not usable
+            raise DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
 
 
 def _sqlite_transactions(engine: Engine, busy_timeout: float) -> None:
@@ -90,6 +128,7 @@ class Database:
             busy_timeout=float(cfg.get("DB_BUSY_TIMEOUT", DEFAULT_BUSY_TIMEOUT)),
             connect_timeout=int(cfg.get("DB_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT)),
             statement_timeout=float(cfg.get("DB_STATEMENT_TIMEOUT", DEFAULT_STATEMENT_TIMEOUT)),
+            ping_after=float(cfg.get("DB_PING_AFTER", DEFAULT_PING_AFTER)),
         )
         app.extensions["db"] = _State(engine, sessionmaker(engine, expire_on_commit=False))
         app.teardown_appcontext(self._teardown)
@@ -142,13 +181,57 @@ class _State:
         self._readers: dict[int, Engine] = {}
 
     def new(self, *, read_only: bool = False) -> Session:
+        if not read_only:
+            return self.factory()
         bind = self.factory.kw.get("bind")
-        if read_only and isinstance(bind, Engine) and bind.dialect.name == "sqlite":
-            reader = self._readers.get(id(bind))
-            if reader is None:  # shares the pool and the events of ``bind``
-                reader = self._readers[id(bind)] = bind.execution_options(**{READ_ONLY: True})
-            return self.factory(bind=reader)
-        return self.factory()
+        session = self.factory(bind=self._reader(bind)) if isinstance(bind, Engine) else self.factory()
+        session.info[READ_ONLY] = True
+        return session
+
+    def _reader(self, bind: Engine) -> Engine:
+        """``bind`` for read-only requests; shares its pool and events."""
+        reader = self._readers.get(id(bind))
+        if reader is None:
+            options: dict[str, Any] = {READ_ONLY: True}
+            if bind.dialect.name == "postgresql":
+                options["isolation_level"] = "AUTOCOMMIT"
+            reader = self._readers[id(bind)] = bind.execution_options(**options)
+        return reader
+
+
+class UnmarkedWrite(RuntimeError):
+    """A request that reads only (a GET view without ``@writes``) tried to write."""
+
+
+def _refuse_or_contain_write(session: Session, what: str) -> None:
+    """A read-only request that writes is a missing ``@writes``: tests fail on it; in production it
+    is logged and, on PostgreSQL, its transaction begins now so the request's commit or rollback
+    still covers every write (on SQLite the deferred BEGIN already does)."""
+    if session.info.get("write_contained"):
+        return
+    endpoint = request.endpoint if has_request_context() else None
+    message = f"{what} in a read-only request ({endpoint}): mark its view @writes"
+    if has_request_context() and current_app.testing:
+        raise UnmarkedWrite(message)
+    log.warning(message)
+    session.info["write_contained"] = True
+    connection = session.connection()
+    raw = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql" and getattr(raw, "autocommit", False) \
+            and raw.info.transaction_status == 0:  # idle: no transaction open yet
+        connection.exec_driver_sql("BEGIN")
+
+
+@event.listens_for(Session, "before_flush")
+def _reader_flush(session: Session, _context, _instances) -> None:
+    if session.info.get(READ_ONLY):
+        _refuse_or_contain_write(session, "a flush")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _reader_statement(state) -> None:
+    if state.session.info.get(READ_ONLY) and (state.is_insert or state.is_update or state.is_delete):
+        _refuse_or_contain_write(state.session, "an INSERT, UPDATE or DELETE")
 
 
 COMMIT_ON_REFUSAL = "commit_on_refusal"

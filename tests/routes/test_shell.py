@@ -244,6 +244,7 @@ def _audit_count(session) -> int:
     ids=["403", "422"],
 )
 def test_a_request_that_is_refused_stores_nothing(app, client, db_session, error, status):
+    from webapp.db import writes
     from webapp.web import session
 
     def write_then_fail():
@@ -255,8 +256,8 @@ def test_a_request_that_is_refused_stores_nothing(app, client, db_session, error
         audit.record(session(), None, "probe", subject="accepted request")
         return "ok"
 
-    app.add_url_rule("/_probe/fail", "probe_fail", write_then_fail)
-    app.add_url_rule("/_probe/ok", "probe_ok", write)
+    app.add_url_rule("/_probe/fail", "probe_fail", writes(write_then_fail))
+    app.add_url_rule("/_probe/ok", "probe_ok", writes(write))
     before = _audit_count(db_session)
 
     assert client.get("/_probe/fail").status_code == status

@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from ... import web
+from ...db import writes
 from ...htmx import redirect, render
 from ...services import accounts, sessions, totp
 from ...services.errors import DomainError, NotFound
@@ -124,6 +125,7 @@ CODES_PARTIAL = "partials/account/_recovery_codes.html"
 
 @bp.get("/two-factor")
 @login_required
+@writes  # a new secret waits for its confirmation
 def two_factor_setup():
     if totp.is_enabled(current_user):
         return redirect(url_for("account.overview"))

@@ -2,6 +2,7 @@ import hmac
 
 from flask import current_app, jsonify, request
 
+from ...db import writes
 from ...extensions import csrf
 from ...services import platform
 from . import bp
@@ -57,6 +58,7 @@ def _readable_input():
 
 
 @bp.get("/ping")
+@writes  # its signature is recorded (a replay is refused)
 def ping():
     return jsonify(ok=True)
 
@@ -120,6 +122,7 @@ def voicemail_pin_check():
 
 
 @bp.get("/voicemail/greetings/<int:greeting_id>/audio")
+@writes  # its signature is recorded (a replay is refused)
 def voicemail_greeting_audio(greeting_id: int):
     """The telephony WAV of a greeting named in a ``voicemail.greeting_changed`` event."""
     from flask import abort
@@ -172,6 +175,7 @@ def conference_event():
 
 
 @bp.get("/conference/rooms/<path:number>")
+@writes  # its signature is recorded (a replay is refused)
 def conference_room(number: str):
     """The room on ``number`` with its PINs in clear text and its settings, read by the platform
     after a ``conference.room_changed`` event (the events themselves carry no PINs)."""
@@ -260,6 +264,7 @@ def fax_status():
 
 
 @bp.get("/fax/sent/<platform_fax_id>/document")
+@writes  # its signature is recorded (a replay is refused)
 def fax_document(platform_fax_id: str):
     """The TIFF (Class F, G3/G4) of one attempt named in a ``fax.send`` event."""
     from flask import Response

@@ -345,19 +345,20 @@ def require(decision: authz.Decision) -> None:
     decision.require()
 
 
-def get_or_404(model, ident):
-    obj = db.session.get(model, ident)
+def get_or_404(model, ident, options: tuple = ()):
+    obj = db.session.get(model, ident, options=options)
     if obj is None:
         raise NotFound(_l("This item does not exist or has been deleted."))
     return obj
 
 
-def profile_for_use(profile_id: int):
-    """Load a UMS profile (404) and check the signed-in user may use its services (403)."""
+def profile_for_use(profile_id: int, *options):
+    """Load a UMS profile (404) and check the signed-in user may use its services (403);
+    ``options`` load what the page shows of it in the same query."""
     from flask_login import current_user
 
     from .models import UmsProfile
 
-    profile = get_or_404(UmsProfile, profile_id)
+    profile = get_or_404(UmsProfile, profile_id, options)
     authz.can_use_profile(db.session, current_user, profile).require()
     return profile

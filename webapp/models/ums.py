@@ -44,6 +44,9 @@ class UmsProfile(Base):
     assignments: Mapped[list[ServiceAssignment]] = relationship(
         back_populates="profile", cascade="all, delete-orphan"
     )
+    # Read-only, for loading with the profile in one query (the voicemail page's
+    # ``joinedload``); ``voicemail.settings_of`` then finds it in the session.
+    voicemail_settings: Mapped[VoicemailSettings | None] = relationship(viewonly=True)  # noqa: F821
 
     @property
     def full_name(self) -> str:

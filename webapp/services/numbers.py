@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -70,6 +70,14 @@ def free_numbers(session: Session, profile: UmsProfile, q: str = "",
     return list(session.scalars(
         query.order_by(PhoneNumber.block_id, func.length(PhoneNumber.extension), PhoneNumber.extension)
         .limit(limit)))
+
+
+def assignment_of(session: Session, profile: UmsProfile, service: Service) -> ServiceAssignment | None:
+    """The profile's assignment of ``service`` with its number, for showing it: taken from the
+    profile's assignments where they were loaded with the profile (a page's one query), else read."""
+    if "assignments" not in inspect(profile).unloaded:
+        return next((a for a in profile.assignments if a.service == service), None)
+    return _assignment(session, profile, service)
 
 
 def _assignment(session: Session, profile: UmsProfile, service: Service) -> ServiceAssignment | None:

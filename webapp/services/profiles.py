@@ -7,7 +7,7 @@ platform must know, a provisioning event — all in the caller's transaction (se
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -93,7 +93,7 @@ class ProfilePage:
     filter: ProfileFilter
     customers: list[Customer]
     contracts: list[Contract]
-    licences: dict[int, LicenceLine]
+    licences: Mapping[int, LicenceLine]
     refused: list[tuple[Customer, str]] = field(default_factory=list)
     # Reseller duty: end customers whose UMS users have not yet set a password.
     awaiting_access: dict[int, int] = field(default_factory=dict)
@@ -195,32 +195,64 @@ def _search_condition(q: str):
 def list_profiles(session: Session, user: User, flt: ProfileFilter) -> ProfilePage:
     """The profiles the user may manage, filtered, searched and paginated.
 
-    A fixed number of queries whatever the page size or table size: customers, contracts and
-    sites, licence lines, a COUNT, the page, and the page's assignments in one go.
+    A fixed number of queries whatever the page size or table size: contracts with their sites,
+    then the page with its total (a window count), logins, assignments and numbers in one query.
+    The licence lines („used / total“) are counted only where a page shows them (not the list's
+    htmx fragment). A page beyond the end costs a COUNT and the last page again.
     """
     customers = authz.customers_with_ums_access(session, user)
     refused = _refused_customers(session, user, customers)
     contracts = manageable_contracts(session, user, customers)
-    lines = licence_lines(session, [c.id for c in contracts])
     awaiting = _awaiting_access(session, user, customers)
     page = ProfilePage(rows=[], total=0, filter=flt, customers=customers, contracts=contracts,
-                       licences=lines, refused=refused, awaiting_access=awaiting)
+                       licences=LazyLines(session, [c.id for c in contracts]), refused=refused,
+                       awaiting_access=awaiting)
     if not customers:
         return page
     where = _list_condition(customers, flt)
-    page.total = session.scalar(select(func.count()).select_from(UmsProfile).where(where)) or 0
-    number = min(max(flt.page, 1), page.pages)
+    number = min(max(flt.page, 1), MAX_ID // flt.per_page)  # a garbage page number is past the end
+    page.rows, page.total = _page_of_profiles(session, where, flt, number)
+    if not page.rows and number > 1:  # past the end: the last page
+        page.total = session.scalar(select(func.count()).select_from(UmsProfile).where(where)) or 0
+        number = page.pages
+        page.rows, _total = _page_of_profiles(session, where, flt, number)
     if number != flt.page:
         page.filter = replace(flt, page=number)
-    page.rows = list(session.scalars(
-        _sorted(select(UmsProfile).where(where), flt)
+    return page
+
+
+def _page_of_profiles(session: Session, where, flt: ProfileFilter, number: int) -> tuple[list[UmsProfile], int]:
+    """One page of the list with what its rows show, and the total of the whole list."""
+    found = session.execute(
+        _sorted(select(UmsProfile, func.count().over()).where(where), flt)
         .options(
-            selectinload(UmsProfile.assignments).joinedload(ServiceAssignment.number),
+            joinedload(UmsProfile.assignments).joinedload(ServiceAssignment.number),
             joinedload(UmsProfile.user).lazyload(User.grants),  # the list shows no roles
         )
         .limit(flt.per_page).offset((number - 1) * flt.per_page)
-    ))
-    return page
+    ).unique().all()
+    return [profile for profile, _total in found], (found[0][1] if found else 0)
+
+
+class LazyLines(Mapping):
+    """``used / total`` per contract, counted on first use (one query for all contracts)."""
+
+    def __init__(self, session: Session, contract_ids: list[int]):
+        self._session, self._ids, self._lines = session, contract_ids, None
+
+    def _loaded(self) -> dict[int, LicenceLine]:
+        if self._lines is None:
+            self._lines = licence_lines(self._session, self._ids)
+        return self._lines
+
+    def __getitem__(self, contract_id: int) -> LicenceLine:
+        return self._loaded()[contract_id]
+
+    def __iter__(self):
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._ids)
 
 
 def _list_condition(customers: list[Customer], flt: ProfileFilter):

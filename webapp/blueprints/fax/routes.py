@@ -122,7 +122,7 @@ def _file(key: str, mimetype: str, download_name: str | None = None, *, cache: i
 @bp.get(BASE)
 @login_required
 def index(profile_id: int):
-    profile = web.profile_for_use(profile_id)
+    profile = web.profile_for_use(profile_id, *fx.LIST_LOAD)
     undo = [int(p) for p in request.args.get("undo", "").split(",") if p.isdigit()][:50]
     return _received_list(profile, request.args, undo_ids=undo)
 

@@ -129,7 +129,7 @@ def _toast(text) -> dict:
 @bp.get(BASE)
 @login_required
 def index(profile_id: int):
-    profile = web.profile_for_use(profile_id)
+    profile = web.profile_for_use(profile_id, *vm.LIST_LOAD)
     undo = [int(p) for p in request.args.get("undo", "").split(",") if p.isdigit()]
     return _list(profile, request.args, undo_ids=undo)
 

@@ -90,8 +90,7 @@ def deposit_generated(session: Session, number: str, *, text: str | None = None,
 
 def list_recordings(session: Session, profile: UmsProfile, page: int = 1) -> inbox.Page:
     model = ConferenceRecording
-    return inbox.paginate(session, model, [model.profile_id == profile.id, model.deleted_at.is_(None)],
-                          (model.started_at.desc(), model.id.desc()), page, PAGE_SIZE)
+    return BOX.page(session, profile.id, [], (model.started_at.desc(), model.id.desc()), page, PAGE_SIZE)
 
 
 def recording_of(session: Session, profile: UmsProfile, recording_id: int) -> ConferenceRecording:

@@ -55,8 +55,9 @@ LANGUAGE_LABELS = {"de": _l("German"), "en": _l("English")}
 
 
 def number_of(session: Session, profile: UmsProfile) -> PhoneNumber | None:
-    found = session.scalar(select(ServiceAssignment).where(
-        ServiceAssignment.profile_id == profile.id, ServiceAssignment.service == Service.CONFERENCE))
+    from ..numbers import assignment_of
+
+    found = assignment_of(session, profile, Service.CONFERENCE)
     return found.number if found else None
 
 

@@ -5,7 +5,7 @@ retries (``sending``), settings (``settings``) and the documents' checks and con
 from __future__ import annotations
 
 from . import documents, received, sending, settings  # noqa: F401
-from .received import ReceivedQuery, deposit, deposit_text, list_received, new_count  # noqa: F401
+from .received import LIST_LOAD, ReceivedQuery, deposit, deposit_text, list_received, new_count  # noqa: F401
 from .sending import SentQuery, apply_status, list_sent  # noqa: F401
 from .settings import SettingsInput, number_of, settings_of, update_settings  # noqa: F401
 

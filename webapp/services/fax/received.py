@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ...db import after_commit
 from ...models import PreviewStatus, ReceivedFax, UmsProfile
@@ -40,6 +40,9 @@ class ReceivedQuery:
     day_until: date | None = None
     page: int = 1
 
+# What the list of received faxes shows of the profile (its number), loaded with it.
+LIST_LOAD = (joinedload(UmsProfile.assignments),)
+
 
 @dataclass
 class ReceivedPage:
@@ -56,8 +59,9 @@ def new_count(session: Session, profile_id: int) -> int:
 
 
 def list_received(session: Session, profile: UmsProfile, query: ReceivedQuery, *, tz=None) -> ReceivedPage:
-    """One page of received faxes, newest first: three queries whatever the box size."""
-    conditions = [ReceivedFax.profile_id == profile.id, ReceivedFax.deleted_at.is_(None)]
+    """One page of received faxes, newest first, with the box's new count: two queries whatever
+    the box size, three with filters."""
+    conditions = []
     if query.only_new:
         conditions.append(ReceivedFax.read_at.is_(None))
     digits = inbox.caller_digits(query.sender)
@@ -66,9 +70,9 @@ def list_received(session: Session, profile: UmsProfile, query: ReceivedQuery, *
     elif query.sender.strip():
         conditions.append(ReceivedFax.station_id.contains(query.sender.strip()[:20], autoescape=True))
     conditions += inbox.day_conditions(ReceivedFax.received_at, query.day_from, tz, until=query.day_until)
-    found = inbox.paginate(session, ReceivedFax, conditions,
-                           (ReceivedFax.received_at.desc(), ReceivedFax.id.desc()), query.page, PAGE_SIZE)
-    return ReceivedPage(found.items, found.total, found.page, found.pages, new_count(session, profile.id),
+    found = BOX.page(session, profile.id, conditions, (ReceivedFax.received_at.desc(), ReceivedFax.id.desc()),
+                     query.page, PAGE_SIZE)
+    return ReceivedPage(found.items, found.total, found.page, found.pages, found.unread,
                         ReceivedQuery(query.only_new, query.sender, query.day_from, query.day_until, found.page))
 
 

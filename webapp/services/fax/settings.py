@@ -21,8 +21,10 @@ STATION_MAX = 20
 
 def number_row(session: Session, profile: UmsProfile) -> PhoneNumber | None:
     """The profile's fax number (shown with its block extension), None when none is assigned."""
-    return session.scalar(select(PhoneNumber).join(ServiceAssignment, ServiceAssignment.number_id == PhoneNumber.id)
-                          .where(ServiceAssignment.profile_id == profile.id, ServiceAssignment.service == Service.FAX))
+    from ..numbers import assignment_of
+
+    found = assignment_of(session, profile, Service.FAX)
+    return found.number if found else None
 
 
 def number_of(session: Session, profile: UmsProfile) -> str | None:

@@ -36,6 +36,7 @@ from .greetings import (  # noqa: F401
 )
 from .messages import (  # noqa: F401
     BOX,
+    LIST_LOAD,
     PAGE_SIZE,
     UNDO_SECONDS,
     MessagePage,

@@ -44,11 +44,9 @@ class VoicemailUnavailable(DomainError):
 
 
 def assignment(session: Session, profile: UmsProfile) -> ServiceAssignment | None:
-    return session.scalar(
-        select(ServiceAssignment).where(
-            ServiceAssignment.profile_id == profile.id, ServiceAssignment.service == Service.VOICEMAIL
-        )
-    )
+    from ..numbers import assignment_of
+
+    return assignment_of(session, profile, Service.VOICEMAIL)
 
 
 def number_of(session: Session, profile: UmsProfile) -> str | None:

@@ -78,6 +78,7 @@ class Page:
 PAGES = [
     Page("profile list /ums (htmx)", "/ums", ADMIN, 'id="profile-list"'),
     Page("voicemail list (htmx)", "/profiles/{profile}/voicemail", ANNA, 'id="vm-messages"'),
+    Page("fax list (htmx)", "/profiles/{profile}/fax", ANNA, 'id="fax-received"'),
 ]
 HTMX = {"HX-Request": "true"}
 

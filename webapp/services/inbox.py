@@ -121,19 +121,31 @@ class Box:
 
     def page(self, session: Session, profile_id: int, filters: list, order_by: tuple, page: int,
              page_size: int) -> Page:
-        """One page of the profile's items with ``filters``, their total and the box's unread count.
-        Unfiltered, both counts are one statement (over the index of profile, deleted, read), so
-        the page costs two statements whatever the box size; filtered, the counts are two."""
+        """One page of the profile's items with ``filters``, their total and the box's unread count,
+        in one statement whatever the box size: both counts ride along as subqueries the database
+        runs once (over the index of profile, deleted, read). An empty page (an empty box, a page
+        past the end) then needs the counts on their own, and past the end the last page."""
+        model = self.model
         box = self.conditions(profile_id)
-        if filters or self.read_column is None:
-            total = session.scalar(select(func.count()).select_from(self.model).where(*box, *filters)) or 0
-            unread = self.unread_count(session, profile_id)
-        else:
-            unread_only = getattr(self.model, self.read_column).is_(None)
-            total, unread = session.execute(
-                select(func.count(), func.count().filter(unread_only)).select_from(self.model).where(*box)).one()
-        return paginate(session, self.model, box + filters, order_by, page, page_size, total=total,
-                        unread=unread or 0)
+        unread_only = getattr(model, self.read_column).is_(None) if self.read_column else false()
+        total_of = select(func.count()).select_from(model).where(*box, *filters).scalar_subquery()
+        unread_of = select(func.count()).select_from(model).where(*box, unread_only).scalar_subquery()
+        number = min(max(1, page), MAX_ID // page_size)
+        rows = self._rows(session, select(model, total_of, unread_of).where(*box, *filters), order_by,
+                          number, page_size)
+        if rows:
+            return Page([r[0] for r in rows], rows[0][1], number, max(1, -(-rows[0][1] // page_size)), rows[0][2])
+        total, unread = session.execute(select(total_of, unread_of)).one()
+        pages = max(1, -(-total // page_size))
+        if total and number > pages:
+            return Page([r[0] for r in self._rows(session, select(model).where(*box, *filters), order_by,
+                                                  pages, page_size)], total, pages, pages, unread)
+        return Page([], total, min(number, pages), pages, unread)
+
+    @staticmethod
+    def _rows(session: Session, statement, order_by: tuple, number: int, page_size: int) -> list:
+        return session.execute(statement.order_by(*order_by).limit(page_size)
+                               .offset((number - 1) * page_size)).all()
 
     def unread_count(self, session: Session, profile_id: int) -> int:
         model = self.model

@@ -7,9 +7,10 @@ platform must know, a provisioning event — all in the caller's transaction (se
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import cached_property
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -86,17 +87,27 @@ class ProfileFilter:
 
 @dataclass
 class ProfilePage:
-    """One page of the profile list plus everything the overview shows around it."""
+    """One page of the profile list plus everything the overview shows around it. The contracts
+    and licence lines are read on first use: the list's htmx fragment shows neither (its rows
+    come with their contract and site)."""
 
     rows: list[UmsProfile]
     total: int
     filter: ProfileFilter
     customers: list[Customer]
-    contracts: list[Contract]
-    licences: Mapping[int, LicenceLine]
+    session: Session
+    user: User
     refused: list[tuple[Customer, str]] = field(default_factory=list)
     # Reseller duty: end customers whose UMS users have not yet set a password.
     awaiting_access: dict[int, int] = field(default_factory=dict)
+
+    @cached_property
+    def contracts(self) -> list[Contract]:
+        return manageable_contracts(self.session, self.user, self.customers)
+
+    @cached_property
+    def licences(self) -> dict[int, LicenceLine]:
+        return licence_lines(self.session, [c.id for c in self.contracts])
 
     @property
     def pages(self) -> int:
@@ -195,18 +206,14 @@ def _search_condition(q: str):
 def list_profiles(session: Session, user: User, flt: ProfileFilter) -> ProfilePage:
     """The profiles the user may manage, filtered, searched and paginated.
 
-    A fixed number of queries whatever the page size or table size: contracts with their sites,
-    then the page with its total (a window count), logins, assignments and numbers in one query.
-    The licence lines („used / total“) are counted only where a page shows them (not the list's
-    htmx fragment). A page beyond the end costs a COUNT and the last page again.
+    One query whatever the page size or table size: the page with its total (a window count),
+    contracts, sites, logins, assignments and numbers. A page beyond the end costs a COUNT and
+    the last page again; the full page reads its contracts and licence lines (``ProfilePage``).
     """
     customers = authz.customers_with_ums_access(session, user)
-    refused = _refused_customers(session, user, customers)
-    contracts = manageable_contracts(session, user, customers)
-    awaiting = _awaiting_access(session, user, customers)
-    page = ProfilePage(rows=[], total=0, filter=flt, customers=customers, contracts=contracts,
-                       licences=LazyLines(session, [c.id for c in contracts]), refused=refused,
-                       awaiting_access=awaiting)
+    page = ProfilePage(rows=[], total=0, filter=flt, customers=customers, session=session, user=user,
+                       refused=_refused_customers(session, user, customers),
+                       awaiting_access=_awaiting_access(session, user, customers))
     if not customers:
         return page
     where = _list_condition(customers, flt)
@@ -228,31 +235,11 @@ def _page_of_profiles(session: Session, where, flt: ProfileFilter, number: int) 
         .options(
             joinedload(UmsProfile.assignments).joinedload(ServiceAssignment.number),
             joinedload(UmsProfile.user).lazyload(User.grants),  # the list shows no roles
+            joinedload(UmsProfile.contract), joinedload(UmsProfile.site),
         )
         .limit(flt.per_page).offset((number - 1) * flt.per_page)
     ).unique().all()
     return [profile for profile, _total in found], (found[0][1] if found else 0)
-
-
-class LazyLines(Mapping):
-    """``used / total`` per contract, counted on first use (one query for all contracts)."""
-
-    def __init__(self, session: Session, contract_ids: list[int]):
-        self._session, self._ids, self._lines = session, contract_ids, None
-
-    def _loaded(self) -> dict[int, LicenceLine]:
-        if self._lines is None:
-            self._lines = licence_lines(self._session, self._ids)
-        return self._lines
-
-    def __getitem__(self, contract_id: int) -> LicenceLine:
-        return self._loaded()[contract_id]
-
-    def __iter__(self):
-        return iter(self._loaded())
-
-    def __len__(self) -> int:
-        return len(self._ids)
 
 
 def _list_condition(customers: list[Customer], flt: ProfileFilter):

@@ -234,6 +234,13 @@ def _reader_statement(state) -> None:
         _refuse_or_contain_write(state.session, "an INSERT, UPDATE or DELETE")
 
 
+def nothing_to_commit(session: Session) -> bool:
+    """A read-only request's session that wrote nothing and queued nothing: the teardown's close
+    ends it (on PostgreSQL there is no transaction; on SQLite a read one), no commit needed."""
+    return bool(session.info.get(READ_ONLY)) and not session.info.get("write_contained") \
+        and not session.info.get("after_commit") and not (session.new or session.dirty or session.deleted)
+
+
 COMMIT_ON_REFUSAL = "commit_on_refusal"
 
 

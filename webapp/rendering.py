@@ -37,6 +37,8 @@ def _newstyle_gettext(lookup):
     @pass_context
     def gettext(__context, __string: str, **variables):
         rv = lookup(__string)
+        if not variables and "%" not in rv:  # most strings: nothing to format (or to unescape)
+            return Markup(rv) if __context.eval_ctx.autoescape else rv
         if __context.eval_ctx.autoescape:
             rv = Markup(rv)
         return rv % variables

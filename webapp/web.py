@@ -129,7 +129,7 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _commit(response):
         session = g.get("db_session")
-        if session is not None:
+        if session is not None and not db_module.nothing_to_commit(session):
             if response.status_code < 400 or session.info.pop(db_module.COMMIT_ON_REFUSAL, False):
                 try:
                     session.commit()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..models import User, UserSession, utcnow
@@ -75,9 +75,7 @@ def user_for(session: Session, user_id: int, token: str | None, lifetime: timede
     if not token or not isinstance(token, str):
         return None
     now = now or utcnow()
-    row = session.execute(
-        select(UserSession, User).join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == _digest(token)).options(*options)).unique().first()
+    row = session.execute(_session_and_user(options), {"token_hash": _digest(token)}).unique().first()
     if row is None:
         return None
     record, user = row
@@ -90,6 +88,14 @@ def user_for(session: Session, user_id: int, token: str | None, lifetime: timede
         else:
             touch(record.id, now)
     return user
+
+
+@lru_cache(maxsize=8)
+def _session_and_user(options: tuple):
+    """The statement of every signed-in request, built once: building it and its cache key again
+    for each request cost about a tenth of a millisecond."""
+    return (select(UserSession, User).join(User, User.id == UserSession.user_id)
+            .where(UserSession.token_hash == bindparam("token_hash")).options(*options))
 
 
 def mark_used(session: Session, record_id: int, now: datetime) -> None:

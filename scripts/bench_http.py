@@ -352,6 +352,9 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-http-"))
     (tmp / "bare").mkdir()
     (tmp / "bare" / "bench_bare.py").write_text(BARE_APP)
+    # the bare app runs with the portal's gunicorn settings (read from the working directory)
+    if (ROOT / "gunicorn.conf.py").exists():
+        shutil.copy(ROOT / "gunicorn.conf.py", tmp / "bare" / "gunicorn.conf.py")
     trees = {"portal": export_tree(args.portal_ref, tmp / "portal") if args.portal_ref else ROOT}
     if args.baseline:
         trees[f"portal@{args.baseline}"] = export_tree(args.baseline, tmp / "baseline")

@@ -50,3 +50,17 @@ def test_the_badge_is_counted_once_on_the_dashboard(client, db_session, engine):
     statements = statements_of(client, engine, "/me")
     new_counts = [s for s in statements if "FROM voicemail_messages" in s and "heard_at IS NULL" in s]
     assert len(new_counts) == 1, "\n".join(statements)
+
+
+@pytest.mark.parametrize(("email", "url", "expected"), [
+    ("admin@muster.example", "/ums", 2),  # the user with grants; the page with its total
+    ("anna.schmidt@muster.example", "/profiles/{anna}/voicemail", 3),  # + the profile with number, settings
+    ("anna.schmidt@muster.example", "/profiles/{anna}/fax", 3),
+])
+def test_list_fragments_in_the_fewest_statements(client, db_session, engine, email, url, expected):
+    """Issue 12: each statement is a round trip on PostgreSQL; the list fragments keep to these."""
+    url = url.format(anna=anna(db_session).id)
+    login(client, email)
+    client.get(url, headers=HTMX)
+    statements = statements_of(client, engine, url, HTMX)
+    assert len(statements) == expected, "\n".join(statements)

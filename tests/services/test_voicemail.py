@@ -503,3 +503,38 @@ def test_message_filter_takes_a_date_range_with_either_end_open(db_session, prof
     assert found(since=date(2026, 3, 12)) == [2, 3]
     assert found(until=date(2026, 3, 10)) == [0]
     assert found(since=date(2026, 3, 10), until=date(2026, 3, 10)) == [0]
+
+
+def test_a_page_carries_its_total_and_the_box_new_count_in_one_statement(db_session, profile, engine):
+    """``Box.page``: the rows, the filtered total and the whole box's new count in one statement;
+    an empty page reads the counts on their own; a page past the end gives the last page."""
+    base = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+    for index in range(vm.PAGE_SIZE + 3):
+        deposit(db_session, caller="+4940111222" if index % 2 else "+4989555666", received_at=base + timedelta(hours=index))
+    everything = vm.list_messages(db_session, profile, vm.MessageQuery())
+    total, new = everything.total, everything.new_count
+    assert total >= vm.PAGE_SIZE + 3 and everything.pages == -(-total // vm.PAGE_SIZE)
+    assert new == db_session.scalar(select(func.count()).select_from(VoicemailMessage).where(
+        VoicemailMessage.profile_id == profile.id, VoicemailMessage.deleted_at.is_(None),
+        VoicemailMessage.heard_at.is_(None)))
+    heard = everything.items[0]
+    vm.mark(db_session, None, profile, [heard.id], heard=True)
+
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        filtered = vm.list_messages(db_session, profile, vm.MessageQuery(caller="089"))
+        one = len(statements)
+        nothing = vm.list_messages(db_session, profile, vm.MessageQuery(caller="0711"))
+        two = len(statements) - one
+        past = vm.list_messages(db_session, profile, vm.MessageQuery(caller="089", page=99))
+        three = len(statements) - one - two
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert (one, two, three) == (1, 2, 3)
+    assert filtered.total == (vm.PAGE_SIZE + 3 + 1) // 2 and all(m.caller_e164 == "+4989555666" for m in filtered.items)
+    assert filtered.new_count == new - 1  # the whole box's new messages, not the filter's
+    assert (nothing.items, nothing.total, nothing.pages, nothing.new_count) == ([], 0, 1, new - 1)
+    assert (past.page, past.pages) == (filtered.pages, filtered.pages) and past.items
+    assert past.query.page == filtered.pages

@@ -4,6 +4,7 @@ navigation by role and template filters."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from flask import (
     Flask,
@@ -345,8 +346,8 @@ def require(decision: authz.Decision) -> None:
     decision.require()
 
 
-def get_or_404(model, ident, options: tuple = ()):
-    obj = db.session.get(model, ident, options=options)
+def get_or_404(model, ident):
+    obj = db.session.get(model, ident)
     if obj is None:
         raise NotFound(_l("This item does not exist or has been deleted."))
     return obj
@@ -359,6 +360,21 @@ def profile_for_use(profile_id: int, *options):
 
     from .models import UmsProfile
 
-    profile = get_or_404(UmsProfile, profile_id, options)
+    if options:
+        profile = db.session.execute(_profile_with(options), {"id": profile_id}).unique().scalar_one_or_none()
+        if profile is None:
+            raise NotFound(_l("This item does not exist or has been deleted."))
+    else:
+        profile = get_or_404(UmsProfile, profile_id)
     authz.can_use_profile(db.session, current_user, profile).require()
     return profile
+
+
+@lru_cache(maxsize=16)
+def _profile_with(options: tuple):
+    """A profile with what a page loads with it (``options``, a module's constant), built once."""
+    from sqlalchemy import bindparam, select
+
+    from .models import UmsProfile
+
+    return select(UmsProfile).where(UmsProfile.id == bindparam("id")).options(*options)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import delete, false, func, select, update
+from sqlalchemy import bindparam, delete, false, func, select, update
 from sqlalchemy.orm import Session
 
 from ..db import after_commit
@@ -101,6 +102,7 @@ class Box:
     audit_deleted: str  # audit action of a deletion
     undo_seconds: int = 300
     prefix_columns: tuple[str, ...] = ()
+    newest_first: str = "received_at"  # the timestamp the list is ordered by (then by id)
 
     def get(self, session: Session, profile, item_id, *, include_deleted: bool = False):
         item = session.get(self.model, item_id) if valid_id(item_id) else None
@@ -119,33 +121,48 @@ class Box:
         """The profile's items that are not deleted."""
         return [self.model.profile_id == profile_id, self.model.deleted_at.is_(None)]
 
-    def page(self, session: Session, profile_id: int, filters: list, order_by: tuple, page: int,
-             page_size: int) -> Page:
-        """One page of the profile's items with ``filters``, their total and the box's unread count,
-        in one statement whatever the box size: both counts ride along as subqueries the database
-        runs once (over the index of profile, deleted, read). An empty page (an empty box, a page
-        past the end) then needs the counts on their own, and past the end the last page."""
-        model = self.model
-        box = self.conditions(profile_id)
-        unread_only = getattr(model, self.read_column).is_(None) if self.read_column else false()
-        total_of = select(func.count()).select_from(model).where(*box, *filters).scalar_subquery()
-        unread_of = select(func.count()).select_from(model).where(*box, unread_only).scalar_subquery()
+    def page(self, session: Session, profile_id: int, filters: list, page: int, page_size: int) -> Page:
+        """One page of the profile's items with ``filters`` (newest first), their total and the
+        box's unread count, in one statement whatever the box size: both counts ride along as
+        subqueries the database runs once (over the index of profile, deleted, read). An empty page
+        (an empty box, a page past the end) then needs the counts on their own, and past the end
+        the last page. Unfiltered (the usual request), the statement is built once per box."""
         number = min(max(1, page), MAX_ID // page_size)
-        rows = self._rows(session, select(model, total_of, unread_of).where(*box, *filters), order_by,
-                          number, page_size)
+        window = {"limit": page_size, "offset": (number - 1) * page_size}
+        if filters:
+            statement, params = self._page_statement(self.conditions(profile_id), filters), window
+        else:
+            statement, params = self._unfiltered_page, {"profile_id": profile_id, **window}
+        rows = session.execute(statement, params).all()
         if rows:
             return Page([r[0] for r in rows], rows[0][1], number, max(1, -(-rows[0][1] // page_size)), rows[0][2])
-        total, unread = session.execute(select(total_of, unread_of)).one()
+        box = self.conditions(profile_id)
+        total, unread = session.execute(select(*self._counts(box, filters))).one()
         pages = max(1, -(-total // page_size))
         if total and number > pages:
-            return Page([r[0] for r in self._rows(session, select(model).where(*box, *filters), order_by,
-                                                  pages, page_size)], total, pages, pages, unread)
+            rows = session.execute(self._page_statement(box, filters),
+                                   {"limit": page_size, "offset": (pages - 1) * page_size}).all()
+            return Page([r[0] for r in rows], total, pages, pages, unread)
         return Page([], total, min(number, pages), pages, unread)
 
-    @staticmethod
-    def _rows(session: Session, statement, order_by: tuple, number: int, page_size: int) -> list:
-        return session.execute(statement.order_by(*order_by).limit(page_size)
-                               .offset((number - 1) * page_size)).all()
+    @cached_property
+    def _unfiltered_page(self):
+        model = self.model
+        return self._page_statement([model.profile_id == bindparam("profile_id"), model.deleted_at.is_(None)], [])
+
+    def _page_statement(self, box: list, filters: list):
+        """Items of ``box`` with ``filters``, newest first, with both counts; the page is chosen by
+        the parameters ``limit`` and ``offset``."""
+        model = self.model
+        return (select(model, *self._counts(box, filters)).where(*box, *filters)
+                .order_by(getattr(model, self.newest_first).desc(), model.id.desc())
+                .limit(bindparam("limit")).offset(bindparam("offset")))
+
+    def _counts(self, box: list, filters: list) -> tuple:
+        model = self.model
+        unread_only = getattr(model, self.read_column).is_(None) if self.read_column else false()
+        return (select(func.count()).select_from(model).where(*box, *filters).scalar_subquery(),
+                select(func.count()).select_from(model).where(*box, unread_only).scalar_subquery())
 
     def unread_count(self, session: Session, profile_id: int) -> int:
         model = self.model

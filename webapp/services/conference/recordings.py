@@ -28,7 +28,7 @@ BOX = inbox.Box(
     not_found=_l("This recording does not exist or has been deleted."),
     select_one=_l("Select at least one recording."),
     not_restorable=_l("This recording can no longer be restored."),
-    audit_deleted="conference.recordings_deleted",
+    audit_deleted="conference.recordings_deleted", newest_first="started_at",
 )
 
 
@@ -89,8 +89,7 @@ def deposit_generated(session: Session, number: str, *, text: str | None = None,
 
 
 def list_recordings(session: Session, profile: UmsProfile, page: int = 1) -> inbox.Page:
-    model = ConferenceRecording
-    return BOX.page(session, profile.id, [], (model.started_at.desc(), model.id.desc()), page, PAGE_SIZE)
+    return BOX.page(session, profile.id, [], page, PAGE_SIZE)
 
 
 def recording_of(session: Session, profile: UmsProfile, recording_id: int) -> ConferenceRecording:

@@ -59,8 +59,8 @@ def new_count(session: Session, profile_id: int) -> int:
 
 
 def list_received(session: Session, profile: UmsProfile, query: ReceivedQuery, *, tz=None) -> ReceivedPage:
-    """One page of received faxes, newest first, with the box's new count: two queries whatever
-    the box size, three with filters."""
+    """One page of received faxes, newest first, with the box's new count: one query whatever
+    the box size (``inbox.Box.page``)."""
     conditions = []
     if query.only_new:
         conditions.append(ReceivedFax.read_at.is_(None))
@@ -70,8 +70,7 @@ def list_received(session: Session, profile: UmsProfile, query: ReceivedQuery, *
     elif query.sender.strip():
         conditions.append(ReceivedFax.station_id.contains(query.sender.strip()[:20], autoescape=True))
     conditions += inbox.day_conditions(ReceivedFax.received_at, query.day_from, tz, until=query.day_until)
-    found = BOX.page(session, profile.id, conditions, (ReceivedFax.received_at.desc(), ReceivedFax.id.desc()),
-                     query.page, PAGE_SIZE)
+    found = BOX.page(session, profile.id, conditions, query.page, PAGE_SIZE)
     return ReceivedPage(found.items, found.total, found.page, found.pages, found.unread,
                         ReceivedQuery(query.only_new, query.sender, query.day_from, query.day_until, found.page))
 

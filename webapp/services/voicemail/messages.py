@@ -55,11 +55,10 @@ def new_count(session: Session, profile_id: int) -> int:
 
 
 def list_messages(session: Session, profile: UmsProfile, query: MessageQuery, *, tz=None) -> MessagePage:
-    """One page of the profile's messages, newest first, with the box's new count: two queries
-    whatever the box size, three with filters.
+    """One page of the profile's messages, newest first, with the box's new count: one query
+    whatever the box size (``inbox.Box.page``).
     (Deleted messages are purged by ``voicemail_jobs`` once their undo time is over.)"""
-    found = BOX.page(session, profile.id, _filters(query, tz),
-                     (VoicemailMessage.received_at.desc(), VoicemailMessage.id.desc()), query.page, PAGE_SIZE)
+    found = BOX.page(session, profile.id, _filters(query, tz), query.page, PAGE_SIZE)
     return MessagePage(found.items, found.total, found.page, found.pages, found.unread,
                        replace(query, page=found.page))
 

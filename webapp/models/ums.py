@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -20,7 +20,12 @@ class Service(enum.StrEnum):
 
 class UmsProfile(Base):
     __tablename__ = "ums_profiles"
-    __table_args__ = (Index("ix_ums_profiles_customer_name", "customer_id", "last_name", "first_name"),)
+    __table_args__ = (
+        Index("ix_ums_profiles_customer_name", "customer_id", "last_name", "first_name"),
+        # the profile list's order (``profiles._sort_keys``): a page is read, not sorted
+        Index("ix_ums_profiles_customer_lower_name", "customer_id", func.lower(text("last_name")),
+              func.lower(text("first_name")), "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)

@@ -14,7 +14,7 @@ from functools import cached_property, lru_cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy import and_, bindparam, exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
@@ -187,30 +187,92 @@ def printable(value: str | None) -> str:
     return "".join(ch for ch in (value or "") if ch.isprintable() or ch.isspace())
 
 
-def _search_condition(q: str):
-    term = printable(q).strip().lower()
-    if not term:
-        return None
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    like = f"%{escaped}%"
-    # "Anna Schmidt", "Schmidt Anna" and "Schmidt, Anna" (as the list shows it) all find her;
-    # e-mails are stored lower case.
-    first_last = func.lower(UmsProfile.first_name + " " + UmsProfile.last_name)
-    last_first = func.lower(UmsProfile.last_name + " " + UmsProfile.first_name)
-    words = escaped.replace(",", " ").split()
-    names = "%" + " ".join(words) + "%"
-    conditions = [first_last.like(names, escape="\\"), UmsProfile.email_normalized.like(like, escape="\\")]
-    if len(words) > 1:  # one word is in "last first" exactly when it is in "first last"
-        conditions.append(last_first.like(names, escape="\\"))
-    return or_(*conditions)
+@dataclass(frozen=True)
+class ListShape:
+    """What the list's statements look like for a filter (its values travel as parameters): the
+    statements are built once per shape (``_list_statements``), not once per request."""
+
+    contract: str  # "any", "one" (parameter ``contract``) or "none" (an id that cannot exist)
+    site: str
+    search: int  # 0 no search, 1 one word, 2 several words (parameters ``names``, ``like``)
+    sort: str
+    descending: bool
+
+
+def _shape_of(customers: list[Customer], flt: ProfileFilter) -> tuple[ListShape, dict]:
+    params: dict = {"customers": [c.id for c in customers]}
+
+    def by_id(value, name: str) -> str:
+        if value is None:
+            return "any"
+        if not valid_id(value):  # an id that cannot exist matches nothing (never an overflow in SQL)
+            return "none"
+        params[name] = value
+        return "one"
+
+    contract, site = by_id(flt.contract_id, "contract"), by_id(flt.site_id, "site")
+    search = 0
+    term = printable(flt.q).strip().lower()
+    if term:
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        # "Anna Schmidt", "Schmidt Anna" and "Schmidt, Anna" (as the list shows it) all find her;
+        # e-mails are stored lower case.
+        words = escaped.replace(",", " ").split()
+        params.update(names="%" + " ".join(words) + "%", like=f"%{escaped}%")
+        search = 2 if len(words) > 1 else 1  # one word is in "last first" exactly when in "first last"
+    return ListShape(contract, site, search, flt.sort, flt.descending), params
+
+
+@lru_cache(maxsize=256)
+def _list_condition(shape: ListShape):
+    conditions = [UmsProfile.customer_id.in_(bindparam("customers", expanding=True))]
+    for column, state, name in ((UmsProfile.contract_id, shape.contract, "contract"),
+                                (UmsProfile.site_id, shape.site, "site")):
+        if state == "one":
+            conditions.append(column == bindparam(name))
+        elif state == "none":
+            conditions.append(false())
+    if shape.search:
+        first_last = func.lower(UmsProfile.first_name + " " + UmsProfile.last_name)
+        found = [first_last.like(bindparam("names"), escape="\\"),
+                 UmsProfile.email_normalized.like(bindparam("like"), escape="\\")]
+        if shape.search > 1:
+            found.append(func.lower(UmsProfile.last_name + " " + UmsProfile.first_name)
+                         .like(bindparam("names"), escape="\\"))
+        conditions.append(or_(*found))
+    return and_(*conditions)
+
+
+@lru_cache(maxsize=256)
+def _list_statements(shape: ListShape) -> tuple:
+    """The list's COUNT and its page (parameters ``limit``, ``offset``): the page's ids first, in
+    the list's order (read from an index for the usual order), then only those rows joined to
+    contract, site, login and each service's number (a column each)."""
+    where = _list_condition(shape)
+    count = select(func.count()).select_from(UmsProfile).where(where)
+    page = (_sorted(select(UmsProfile.id).where(where), shape)
+            .limit(bindparam("limit")).offset(bindparam("offset")).subquery())
+    joined = [(aliased(ServiceAssignment), aliased(PhoneNumber)) for _service in Service]
+    query = (select(UmsProfile.id, UmsProfile.customer_id, UmsProfile.last_name, UmsProfile.first_name,
+                    UmsProfile.email_normalized, Contract.number, Site.name, User.password_set_at.is_not(None),
+                    *[column for _a, n in joined for column in (n.e164, n.extension)])
+             .select_from(page).join(UmsProfile, UmsProfile.id == page.c.id)
+             .join(Contract, Contract.id == UmsProfile.contract_id).join(Site, Site.id == UmsProfile.site_id)
+             .join(User, User.id == UmsProfile.user_id))
+    for service, (assignment, phone_number) in zip(Service, joined, strict=True):
+        query = (query.outerjoin(assignment, and_(assignment.profile_id == UmsProfile.id, assignment.service == service))
+                 .outerjoin(phone_number, phone_number.id == assignment.number_id))
+    return count, query.order_by(*_sort_keys(shape))
 
 
 def list_profiles(session: Session, user: User, flt: ProfileFilter) -> ProfilePage:
     """The profiles the user may manage, filtered, searched and paginated.
 
-    One query whatever the page size or table size: the page with its total (a window count),
-    contracts, sites, logins, assignments and numbers. A page beyond the end costs a COUNT and
-    the last page again; the full page reads its contracts and licence lines (``ProfilePage``).
+    Two queries whatever the page size or table size: the COUNT, then the page with contracts,
+    sites, logins and numbers. (A window count would save the COUNT's round trip but makes the
+    database number every profile: 7–20 ms at 10,000 profiles against 0.3 ms for the COUNT and
+    0.06–0.35 ms for an index-ordered page.) The full page reads its contracts and licence lines
+    (``ProfilePage``).
     """
     customers = authz.customers_with_ums_access(session, user)
     page = ProfilePage(rows=[], total=0, filter=flt, customers=customers, session=session, user=user,
@@ -218,13 +280,17 @@ def list_profiles(session: Session, user: User, flt: ProfileFilter) -> ProfilePa
                        awaiting_access=_awaiting_access(session, user, customers))
     if not customers:
         return page
-    where = _list_condition(customers, flt)
-    number = min(max(flt.page, 1), MAX_ID // flt.per_page)  # a garbage page number is past the end
-    page.rows, page.total = _page_of_profiles(session, where, flt, number)
-    if not page.rows and number > 1:  # past the end: the last page
-        page.total = session.scalar(select(func.count()).select_from(UmsProfile).where(where)) or 0
-        number = page.pages
-        page.rows, _total = _page_of_profiles(session, where, flt, number)
+    shape, params = _shape_of(customers, flt)
+    count, rows = _list_statements(shape)
+    page.total = session.scalar(count, params) or 0
+    number = min(max(flt.page, 1), page.pages)
+    if page.total:
+        services = list(Service)
+        page.rows = [
+            ProfileRow(*row[:8], numbers={service.value: ListedNumber(row[8 + 2 * i], row[9 + 2 * i])
+                                          for i, service in enumerate(services) if row[8 + 2 * i]})
+            for row in session.execute(rows, {**params, "limit": flt.per_page,
+                                              "offset": (number - 1) * flt.per_page})]
     if number != flt.page:
         page.filter = replace(flt, page=number)
     return page
@@ -254,46 +320,7 @@ class ProfileRow:
     numbers: dict[str, ListedNumber]  # Service value → its number (services without one: absent)
 
 
-@lru_cache(maxsize=1)
-def _list_columns():
-    """The list's columns, each service's assignment and number joined as columns of its own;
-    built once (its aliases alone cost milliseconds to make)."""
-    joined = [(aliased(ServiceAssignment), aliased(PhoneNumber)) for _service in Service]
-    query = (select(UmsProfile.id, UmsProfile.customer_id, UmsProfile.last_name, UmsProfile.first_name,
-                    UmsProfile.email_normalized, Contract.number, Site.name, User.password_set_at.is_not(None),
-                    func.count().over(), *[column for _a, n in joined for column in (n.e164, n.extension)])
-             .join(Contract, Contract.id == UmsProfile.contract_id).join(Site, Site.id == UmsProfile.site_id)
-             .join(User, User.id == UmsProfile.user_id))
-    for service, (assignment, phone_number) in zip(Service, joined, strict=True):
-        query = (query.outerjoin(assignment, and_(assignment.profile_id == UmsProfile.id, assignment.service == service))
-                 .outerjoin(phone_number, phone_number.id == assignment.number_id))
-    return query
-
-
-def _page_of_profiles(session: Session, where, flt: ProfileFilter, number: int) -> tuple[list[ProfileRow], int]:
-    """One page of the list with what its rows show, and the total of the whole list (one query)."""
-    found = session.execute(_list_columns().where(where).order_by(*_sort_keys(flt)).limit(flt.per_page)
-                            .offset((number - 1) * flt.per_page)).all()
-    services = list(Service)
-    rows = [ProfileRow(*row[:8], numbers={service.value: ListedNumber(row[9 + 2 * i], row[10 + 2 * i])
-                                          for i, service in enumerate(services) if row[9 + 2 * i]})
-            for row in found]
-    return rows, (found[0][8] if found else 0)
-
-
-def _list_condition(customers: list[Customer], flt: ProfileFilter):
-    conditions = [UmsProfile.customer_id.in_([c.id for c in customers])]
-    for column, value in ((UmsProfile.contract_id, flt.contract_id), (UmsProfile.site_id, flt.site_id)):
-        if value is not None:
-            # An id that cannot exist matches nothing (and never reaches SQL as an overflow).
-            conditions.append(column == value if valid_id(value) else false())
-    search = _search_condition(flt.q)
-    if search is not None:
-        conditions.append(search)
-    return and_(*conditions)
-
-
-def _sorted(query, flt: ProfileFilter):
+def _sorted(query, flt: ProfileFilter | ListShape):
     """``query`` (of profiles) in the list's order, joined to what the order needs."""
     if flt.sort == "site":
         query = query.join(Site, Site.id == UmsProfile.site_id).join(Contract, Contract.id == UmsProfile.contract_id)
@@ -302,7 +329,7 @@ def _sorted(query, flt: ProfileFilter):
     return query.order_by(*_sort_keys(flt))
 
 
-def _sort_keys(flt: ProfileFilter) -> list:
+def _sort_keys(flt: ProfileFilter | ListShape) -> list:
     """The list's order: by the chosen column, then by name and id so pages never overlap
     (contract, site and login columns need their tables joined)."""
     name = [func.lower(UmsProfile.last_name), func.lower(UmsProfile.first_name)]
@@ -323,15 +350,14 @@ def iter_profiles(session: Session, user: User, flt: ProfileFilter, batch: int =
     customers = authz.customers_with_ums_access(session, user)
     if not customers:
         return
-    where = _list_condition(customers, flt)
+    shape, params = _shape_of(customers, flt)
+    statement = (_sorted(select(UmsProfile).where(_list_condition(shape)), shape)
+                 .options(selectinload(UmsProfile.assignments).joinedload(ServiceAssignment.number),
+                          selectinload(UmsProfile.user), selectinload(UmsProfile.site),
+                          selectinload(UmsProfile.contract)))
     last_offset = 0
     while True:
-        rows = list(session.scalars(
-            _sorted(select(UmsProfile).where(where), flt)
-            .options(selectinload(UmsProfile.assignments).joinedload(ServiceAssignment.number),
-                     selectinload(UmsProfile.user), selectinload(UmsProfile.site),
-                     selectinload(UmsProfile.contract))
-            .limit(batch).offset(last_offset)))
+        rows = list(session.scalars(statement.limit(batch).offset(last_offset), params))
         for profile in rows:
             yield profile, {a.service: a.number for a in profile.assignments if a.number is not None}
         if len(rows) < batch:

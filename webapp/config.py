@@ -107,6 +107,8 @@ def from_environment() -> dict:
         "DB_BUSY_TIMEOUT": float(env.get("DB_BUSY_TIMEOUT", "5")),
         "DB_CONNECT_TIMEOUT": int(env.get("DB_CONNECT_TIMEOUT", "5")),
         "DB_STATEMENT_TIMEOUT": float(env.get("DB_STATEMENT_TIMEOUT", "15")),
+        # PostgreSQL: a pooled connection that rested longer than this (seconds) is pinged first.
+        "DB_PING_AFTER": float(env.get("DB_PING_AFTER", "1")),
         # The outbox relay: mail and platform events are retried with exponential backoff for this
         # many hours before they count as undeliverable (the back office can still resend them).
         "OUTBOX_RETRY_HOURS": float(env.get("OUTBOX_RETRY_HOURS", "48")),

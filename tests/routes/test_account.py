@@ -524,7 +524,7 @@ def test_one_reset_link_sent_twice_at_the_same_moment_works_once(pg_app):
     from webapp.extensions import db
 
     email = "cf-admin@beispiel.example"
-    with pg_app.test_request_context():
+    with pg_app.test_request_context(method="POST"):  # the request that asks for the link writes
         password_reset.request_link(db.session, email, "203.0.113.201")
         db.session.commit()
         mail = db.session.scalar(select(MailMessage).where(MailMessage.recipient == email)

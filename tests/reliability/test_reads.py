@@ -102,36 +102,36 @@ def test_a_get_on_postgresql_runs_without_a_transaction_and_a_post_with_one(prod
     assert client.get("/ums", headers={"HX-Request": "true"}).status_code == 200
 
 
+def _end_the_pooled_connection(url: str, engine) -> int:
+    """The server ends the one connection in ``engine``'s pool (as a restart or an idle timeout
+    of a proxy would); returns its backend's pid."""
+    with engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    killer = make_engine(url)
+    with killer.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    killer.dispose()
+    time.sleep(0.2)
+    return pid
+
+
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)")
 def test_a_connection_the_server_ended_while_it_rested_is_replaced(tmp_path):
     url = prepared_database(tmp_path, "ping", demo=False)
+    rested = make_engine(url, ping_after=0.05, pool_size=1, max_overflow=0)
+    busy = make_engine(url, ping_after=3600, pool_size=1, max_overflow=0)
     try:
-        engine = make_engine(url, ping_after=0.05, pool_size=1, max_overflow=0)
-        with engine.connect() as conn:
-            first = conn.execute(text("SELECT pg_backend_pid()")).scalar()
-        killer = make_engine(url)
-        with killer.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
-        killer.dispose()
-        time.sleep(0.2)  # rested longer than ping_after: pinged, found dead, replaced
-        with engine.connect() as conn:
-            second = conn.execute(text("SELECT pg_backend_pid()")).scalar()
-        assert second != first
+        first = _end_the_pooled_connection(url, rested)
+        with rested.connect() as conn:  # rested longer than ping_after: pinged, found dead, replaced
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != first
 
-        busy = make_engine(url, ping_after=3600, pool_size=1, max_overflow=0)
-        with busy.connect() as conn:
-            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
-        killer = make_engine(url)
-        with killer.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        killer.dispose()
-        time.sleep(0.2)
+        _end_the_pooled_connection(url, busy)
         # not pinged (it rested less than an hour): its use fails once, the pool then starts afresh
         with pytest.raises(Exception), busy.connect() as conn:  # noqa: B017 - psycopg's OperationalError
             conn.execute(text("SELECT 1"))
         with busy.connect() as conn:
             assert conn.execute(text("SELECT 1")).scalar() == 1
-        engine.dispose()
-        busy.dispose()
     finally:
+        rested.dispose()
+        busy.dispose()
         drop_database(url)

@@ -256,7 +256,9 @@ def _list_statements(shape: ListShape) -> tuple:
     joined = [(aliased(ServiceAssignment), aliased(PhoneNumber)) for _service in Service]
     query = (select(UmsProfile.id, UmsProfile.customer_id, UmsProfile.last_name, UmsProfile.first_name,
                     UmsProfile.email_normalized, Contract.number, Site.name, User.password_set_at.is_not(None),
-                    count.scalar_subquery(), *[column for _a, n in joined for column in (n.e164, n.extension)])
+                    count.scalar_subquery().label("total"),
+                    *[column.label(f"{service.value}_{column.key}")
+                      for service, (_a, n) in zip(Service, joined, strict=True) for column in (n.e164, n.extension)])
              .select_from(page).join(UmsProfile, UmsProfile.id == page.c.id)
              .join(Contract, Contract.id == UmsProfile.contract_id).join(Site, Site.id == UmsProfile.site_id)
              .join(User, User.id == UmsProfile.user_id))
@@ -322,12 +324,15 @@ class ProfileRow:
 
 
 def _rows_of_page(session: Session, statement, params: dict, per_page: int, number: int) -> tuple[list[ProfileRow], int]:
-    services = list(Service)
+    """The rows of page ``number`` and the list's total (0 when the page is empty)."""
     found = session.execute(statement, {**params, "limit": per_page, "offset": (number - 1) * per_page}).all()
-    rows = [ProfileRow(*row[:8], numbers={service.value: ListedNumber(row[9 + 2 * i], row[10 + 2 * i])
-                                          for i, service in enumerate(services) if row[9 + 2 * i]})
-            for row in found]
-    return rows, (found[0][8] if found else 0)
+    rows = []
+    for row in found:
+        columns = row._mapping
+        numbers = {s.value: ListedNumber(columns[f"{s.value}_e164"], columns[f"{s.value}_extension"])
+                   for s in Service if columns[f"{s.value}_e164"]}
+        rows.append(ProfileRow(*row[:8], numbers=numbers))
+    return rows, (found[0].total if found else 0)
 
 
 def _sorted(query, flt: ProfileFilter | ListShape):

@@ -90,9 +90,24 @@ def init_app(app: Flask) -> None:
 
         from .services import sessions
 
-        return sessions.user_for(db.session, int(user_id), cookie.get(sessions.COOKIE_KEY),
+        along = _profile_along()
+        user = sessions.user_for(db.session, int(user_id), cookie.get(sessions.COOKIE_KEY),
                                  app.config["PERMANENT_SESSION_LIFETIME"], options=user_options,
-                                 touch=_touch_session if db_module.request_reads_only() else None)
+                                 touch=_touch_session if db_module.request_reads_only() else None, along=along)
+        if user is not None and along is not None:
+            g.profile_along = along
+        return user
+
+    def _profile_along():
+        """The profile of a view marked with ``loads_profile``, to load with the signed-in user."""
+        from .models import UmsProfile
+        from .services import sessions
+
+        options = getattr(app.view_functions.get(request.endpoint), "profile_load", None)
+        profile_id = (request.view_args or {}).get("profile_id")
+        if options is None or not isinstance(profile_id, int):
+            return None
+        return sessions.Along(UmsProfile, profile_id, options)
 
     def _touch_session(record_id: int, now) -> None:
         """A reading request notes the session's last use in a short write of its own; when the
@@ -353,6 +368,19 @@ def get_or_404(model, ident):
     return obj
 
 
+def loads_profile(*options):
+    """Marks a view whose profile (its ``profile_id``) is loaded with these options in the same
+    statement as the signed-in user: one round trip less for the pages read most. The view still
+    calls ``profile_for_use`` with the same options, which then finds the profile loaded and
+    checks access to it as always."""
+
+    def mark(view):
+        view.profile_load = options
+        return view
+
+    return mark
+
+
 def profile_for_use(profile_id: int, *options):
     """Load a UMS profile (404) and check the signed-in user may use its services (403);
     ``options`` load what the page shows of it in the same query."""
@@ -360,7 +388,12 @@ def profile_for_use(profile_id: int, *options):
 
     from .models import UmsProfile
 
-    if options:
+    along = g.get("profile_along")
+    if options and along is not None and (along.id, along.options) == (profile_id, options):
+        profile = along.found  # loaded with the signed-in user
+        if profile is None:
+            raise NotFound(_l("This item does not exist or has been deleted."))
+    elif options:
         profile = db.session.execute(_profile_with(options), {"id": profile_id}).unique().scalar_one_or_none()
         if profile is None:
             raise NotFound(_l("This item does not exist or has been deleted."))

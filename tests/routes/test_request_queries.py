@@ -54,8 +54,9 @@ def test_the_badge_is_counted_once_on_the_dashboard(client, db_session, engine):
 
 @pytest.mark.parametrize(("email", "url", "expected"), [
     ("admin@muster.example", "/ums", 2),  # the user with grants; the page with its COUNT
-    ("anna.schmidt@muster.example", "/profiles/{anna}/voicemail", 3),  # + the profile with number, settings
-    ("anna.schmidt@muster.example", "/profiles/{anna}/fax", 3),
+    # the profile with its numbers (and settings) comes with the user: the page is the second
+    ("anna.schmidt@muster.example", "/profiles/{anna}/voicemail", 2),
+    ("anna.schmidt@muster.example", "/profiles/{anna}/fax", 2),
 ])
 def test_list_fragments_in_the_fewest_statements(client, db_session, engine, email, url, expected):
     """Issue 12: each statement is a round trip on PostgreSQL; the list fragments keep to these."""
@@ -64,3 +65,17 @@ def test_list_fragments_in_the_fewest_statements(client, db_session, engine, ema
     client.get(url, headers=HTMX)
     statements = statements_of(client, engine, url, HTMX)
     assert len(statements) == expected, "\n".join(statements)
+
+
+@pytest.mark.parametrize("service", ["voicemail", "fax"])
+def test_a_profile_loaded_with_the_user_is_still_checked(app, client, db_session, service):
+    """The profile that comes with the session check is only loaded there: an unknown one is 404
+    with the reason, another user's is refused as before, one's own is shown."""
+    own = anna(db_session).id
+    login(client, "anna.schmidt@muster.example")
+    unknown = client.get(f"/profiles/{own + 100_000}/{service}", headers=HTMX)
+    assert unknown.status_code == 404 and "existiert nicht" in unknown.text
+    assert client.get(f"/profiles/{own}/{service}", headers=HTMX).status_code == 200
+    other = login(app.test_client(), "max.mueller@muster.example", "demo-user-2026")
+    theirs = other.get(f"/profiles/{own}/{service}", headers=HTMX)
+    assert theirs.status_code == 404 and "Anna" not in theirs.text

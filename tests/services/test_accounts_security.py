@@ -41,6 +41,45 @@ def test_a_session_id_is_stored_only_as_its_hash_and_finds_its_user(db_session):
     assert sessions.user_for(db_session, user.id, None, LIFETIME) is None
 
 
+def test_a_row_loaded_along_comes_with_the_user_in_one_statement(db_session, engine):
+    """A page's profile rides on the session check; a wrong id finds nothing, and a session that no
+    longer signs in loads nothing along either."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import joinedload
+
+    from webapp.models import UmsProfile
+
+    user = factories.user(db_session)
+    profile = db_session.scalars(select(UmsProfile).where(UmsProfile.assignments.any())).first()
+    numbers = {a.number_id for a in profile.assignments}
+    token = sessions.start(db_session, user, user_agent="", client_address="")
+    db_session.commit()
+    db_session.expunge_all()
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_rest):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        along = sessions.Along(UmsProfile, profile.id, (joinedload(UmsProfile.assignments),))
+        found = sessions.user_for(db_session, user.id, token, LIFETIME, along=along)
+        assert found is not None and found.id == user.id
+        assert along.found is not None and along.found.id == profile.id
+        assert {a.number_id for a in along.found.assignments} == numbers
+        profile_reads = [s for s in statements if "ums_profiles" in s or "service_assignments" in s]
+        assert len(profile_reads) == 1 and "FROM user_sessions" in profile_reads[0], statements
+
+        missing = sessions.Along(UmsProfile, profile.id + 10_000)
+        assert sessions.user_for(db_session, user.id, token, LIFETIME, along=missing) is not None
+        assert missing.found is None
+        ended = sessions.Along(UmsProfile, profile.id)
+        assert sessions.user_for(db_session, user.id, "forged", LIFETIME, along=ended) is None
+        assert ended.found is None
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
 def test_an_ended_or_expired_session_no_longer_signs_in(db_session):
     user = factories.user(db_session)
     now = utcnow()

@@ -64,21 +64,41 @@ def start(session: Session, user: User, *, user_agent: str, client_address: str,
     return token
 
 
+@dataclass
+class Along:
+    """One more row, by primary key and with its loader options, fetched in the session check's own
+    statement: the main object of a page then costs no round trip of its own (each one costs the
+    worker more than its SQL, see docs/performance.md). It is only loaded here (into ``found``, None
+    when there is no such row); whoever uses it still checks access to it."""
+
+    entity: type
+    id: int
+    options: tuple = ()
+    found: object | None = None
+
+
 def user_for(session: Session, user_id: int, token: str | None, lifetime: timedelta,
              now: datetime | None = None, *, options: tuple = (),
-             touch: Callable[[int, datetime], None] | None = None) -> User | None:
+             touch: Callable[[int, datetime], None] | None = None, along: Along | None = None) -> User | None:
     """The user of an open, unexpired session with this id, or None (signed out).
 
     ``last_used_at`` goes with the request's own transaction, or through ``touch(row_id, now)``
     where that transaction only reads (a GET on SQLite must not upgrade to the write lock).
-    ``options`` load what every request reads of the user (grants, tenant) in the same query."""
+    ``options`` load what every request reads of the user (grants, tenant) in the same query, and
+    ``along`` one more row (see ``Along``)."""
     if not token or not isinstance(token, str):
         return None
     now = now or utcnow()
-    row = session.execute(_session_and_user(options), {"token_hash": _digest(token)}).unique().first()
+    params = {"token_hash": _digest(token)}
+    if along is not None:
+        params["along_id"] = along.id
+    statement = _session_and_user(options, along.entity if along else None, along.options if along else ())
+    row = session.execute(statement, params).unique().first()
     if row is None:
         return None
-    record, user = row
+    record, user = row[0], row[1]
+    if along is not None:
+        along.found = row[2]
     if (record.user_id != user_id or record.ended_at is not None or record.created_at + lifetime <= now
             or not user.active):  # a deactivated login is signed out at once
         return None
@@ -90,12 +110,15 @@ def user_for(session: Session, user_id: int, token: str | None, lifetime: timede
     return user
 
 
-@lru_cache(maxsize=8)
-def _session_and_user(options: tuple):
+@lru_cache(maxsize=32)
+def _session_and_user(options: tuple, along: type | None = None, along_options: tuple = ()):
     """The statement of every signed-in request, built once: building it and its cache key again
     for each request cost about a tenth of a millisecond."""
-    return (select(UserSession, User).join(User, User.id == UserSession.user_id)
-            .where(UserSession.token_hash == bindparam("token_hash")).options(*options))
+    entities = (UserSession, User) if along is None else (UserSession, User, along)
+    statement = select(*entities).join(User, User.id == UserSession.user_id)
+    if along is not None:
+        statement = statement.outerjoin(along, along.id == bindparam("along_id"))
+    return statement.where(UserSession.token_hash == bindparam("token_hash")).options(*options, *along_options)
 
 
 def mark_used(session: Session, record_id: int, now: datetime) -> None:

@@ -121,6 +121,7 @@ def _file(key: str, mimetype: str, download_name: str | None = None, *, cache: i
 
 @bp.get(BASE)
 @login_required
+@web.loads_profile(*fx.LIST_LOAD)
 def index(profile_id: int):
     profile = web.profile_for_use(profile_id, *fx.LIST_LOAD)
     undo = [int(p) for p in request.args.get("undo", "").split(",") if p.isdigit()][:50]

@@ -128,6 +128,7 @@ def _toast(text) -> dict:
 
 @bp.get(BASE)
 @login_required
+@web.loads_profile(*vm.LIST_LOAD)
 def index(profile_id: int):
     profile = web.profile_for_use(profile_id, *vm.LIST_LOAD)
     undo = [int(p) for p in request.args.get("undo", "").split(",") if p.isdigit()]

@@ -91,3 +91,5 @@ def _load_wtforms_catalogues_once() -> None:
     import flask_wtf.i18n
 
     flask_wtf.i18n.support = _CatalogueLoader  # its only use: support.Translations.load(...)
+    # the folder of WTForms' catalogues, looked up with every form that has a number field
+    flask_wtf.i18n.messages_path = lru_cache(maxsize=1)(flask_wtf.i18n.messages_path)

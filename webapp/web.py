@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -81,7 +81,12 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.session_protection = "basic"
 
-    user_options = (joinedload(User.grants), joinedload(User.tenant))
+    from .models import UserSession
+
+    # of the session row only what the check reads (not its device, address or user agent)
+    user_options = (joinedload(User.grants), joinedload(User.tenant),
+                    load_only(UserSession.id, UserSession.user_id, UserSession.created_at,
+                              UserSession.last_used_at, UserSession.ended_at))
 
     @login_manager.user_loader
     def _load_user(user_id: str):

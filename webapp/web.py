@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -81,12 +81,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.session_protection = "basic"
 
-    from .models import UserSession
-
-    # of the session row only what the check reads (not its device, address or user agent)
-    user_options = (joinedload(User.grants), joinedload(User.tenant),
-                    load_only(UserSession.id, UserSession.user_id, UserSession.created_at,
-                              UserSession.last_used_at, UserSession.ended_at))
+    user_options = (joinedload(User.grants), joinedload(User.tenant))
 
     @login_manager.user_loader
     def _load_user(user_id: str):
@@ -394,16 +389,15 @@ def profile_for_use(profile_id: int, *options):
     from .models import UmsProfile
 
     along = g.get("profile_along")
-    if options and along is not None and (along.id, along.options) == (profile_id, options):
-        profile = along.found  # loaded with the signed-in user
-        if profile is None:
-            raise NotFound(_l("This item does not exist or has been deleted."))
-    elif options:
-        profile = db.session.execute(_profile_with(options), {"id": profile_id}).unique().scalar_one_or_none()
-        if profile is None:
-            raise NotFound(_l("This item does not exist or has been deleted."))
-    else:
+    if not options:
         profile = get_or_404(UmsProfile, profile_id)
+    else:
+        if along is not None and (along.id, along.options) == (profile_id, options):
+            profile = along.found  # loaded with the signed-in user
+        else:
+            profile = db.session.execute(_profile_with(options), {"id": profile_id}).unique().scalar_one_or_none()
+        if profile is None:
+            raise NotFound(_l("This item does not exist or has been deleted."))
     authz.can_use_profile(db.session, current_user, profile).require()
     return profile
 

@@ -97,11 +97,11 @@ def user_for(session: Session, user_id: int, token: str | None, lifetime: timede
     if row is None:
         return None
     record, user = row[0], row[1]
-    if along is not None:
-        along.found = row[2]
     if (record.user_id != user_id or record.ended_at is not None or record.created_at + lifetime <= now
             or not user.active):  # a deactivated login is signed out at once
         return None
+    if along is not None:
+        along.found = row[2]
     if now - record.last_used_at >= LAST_USED_RESOLUTION:
         if touch is None:
             record.last_used_at = now

@@ -10,15 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from ...db import after_commit
-from ...models import (
-    AuditEntry,
-    UmsProfile,
-    User,
-    VoicemailGreeting,
-    VoicemailMessage,
-    VoicemailSettings,
-    utcnow,
-)
+from ...models import AuditEntry, UmsProfile, User, VoicemailGreeting, VoicemailMessage, utcnow
 from .. import audio, audit, inbox, storage
 from ..errors import NotFound
 from ..inbox import caller_digits  # noqa: F401  (re-exported by the package)
@@ -35,8 +27,7 @@ BOX = inbox.Box(
 )
 
 # What the message page shows of the profile (its number, the settings' state), loaded with it.
-LIST_LOAD = (joinedload(UmsProfile.assignments),
-             joinedload(UmsProfile.voicemail_settings).load_only(VoicemailSettings.enabled, VoicemailSettings.mode))
+LIST_LOAD = (joinedload(UmsProfile.assignments), joinedload(UmsProfile.voicemail_settings))
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,11 @@
 
 A list page (profiles, voicemail messages, faxes …) answers in at most ``MAX_LIST_STATEMENTS``
 statements on either database, whatever its rows: the user with their grants, the page's own
-queries, nothing per row. The htmx fragments need two (profile list: the user, the page with its
-COUNT) or three (voicemail, fax: the user, the profile, the page with its counts); the full page
-adds what only it shows (navigation badges, contracts and licence lines), a page past the end its
-counts and the last page (tests/routes/test_request_queries.py keeps the exact numbers). Transaction control (BEGIN, SAVEPOINT, RELEASE) is not counted: it
+queries, nothing per row. The htmx fragments need two (the user, with the profile for
+voicemail and fax; the page with its counts), or one when an unchanged box's fragment comes from
+the fragment cache; the full page adds what only it shows (navigation badges, contracts and licence
+lines), a page past the end its counts and the last page (tests/routes/test_request_queries.py
+keeps the exact numbers). Transaction control (BEGIN, SAVEPOINT, RELEASE) is not counted: it
 differs between the databases and between the tests (a savepoint per request) and production.
 """
 

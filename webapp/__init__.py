@@ -9,7 +9,7 @@ from flask import Flask
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     from . import config as config_module
-    from . import jobs, static_files, web
+    from . import fragments, jobs, static_files, web
     from .extensions import babel, csrf, db, login_manager
 
     app = Flask(__name__, instance_path=str(config_module.INSTANCE))
@@ -30,6 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     jobs.init_app(app)
     web.init_app(app)
     static_files.init_app(app)
+    fragments.init_app(app)
 
     from .blueprints import register_blueprints
 

@@ -112,6 +112,10 @@ def from_environment() -> dict:
         # The outbox relay: mail and platform events are retried with exponential backoff for this
         # many hours before they count as undeliverable (the back office can still resend them).
         "OUTBOX_RETRY_HOURS": float(env.get("OUTBOX_RETRY_HOURS", "48")),
+        # Rendered list fragments each web worker keeps for the next read of an unchanged box
+        # (webapp/fragments.py): how many (0: none) and for how long at most (seconds).
+        "FRAGMENT_CACHE_SIZE": int(env.get("FRAGMENT_CACHE_SIZE", "256")),
+        "FRAGMENT_CACHE_SECONDS": float(env.get("FRAGMENT_CACHE_SECONDS", "300")),
     }
 
 

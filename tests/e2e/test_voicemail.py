@@ -225,3 +225,23 @@ def test_several_messages_selected_are_marked_heard_together(page: Page, live_se
     expect(page.get_by_role("status").filter(has_text="2 Nachrichten als gehört markiert.")).to_be_visible()
     for label in shown:
         expect(page.get_by_role("row").filter(has_text=label)).to_contain_text("Gehört")
+
+
+def test_a_message_deposited_while_the_list_is_open_shows_at_the_next_read(page: Page, live_server, live_app,
+                                                                          anna_id):
+    """The list's fragments are kept per box version (webapp/fragments.py): switching the filter
+    back and forth reads them again, and a deposit in between shows in both."""
+    sign_in(page, ANNA)
+    page.goto(f"/profiles/{anna_id}/voicemail")
+    show = page.locator("#show")
+    for value in ("new", "all", "new", "all"):  # the second round comes from the fragment cache
+        show.select_option(value)
+        expect(page).to_have_url(re.compile("show=new" if value == "new" else r"/voicemail(\?|$)"))
+    caller, shown = unique_caller()
+    expect(page.get_by_role("row").filter(has_text=shown)).to_have_count(0)
+    deposit_over_api(live_server, live_app, caller, tone("ogg-opus", 1.0))
+    show.select_option("new")
+    expect(page.get_by_role("row").filter(has_text=shown)).to_have_count(1)
+    show.select_option("all")
+    expect(page.get_by_role("row").filter(has_text=shown)).to_have_count(1)
+    expect(page.get_by_role("row").filter(has_text=shown)).to_contain_text("Neu")

@@ -34,7 +34,7 @@ from .org import (
     User,
 )
 from .system import AuditEntry, DeliveryStatus, LoginThrottle, MailMessage, PlatformEvent, UserToken
-from .ums import EmailChangeCode, Service, ServiceAssignment, UmsProfile
+from .ums import BoxVersion, EmailChangeCode, Service, ServiceAssignment, UmsProfile
 from .voicemail import (  # noqa: F401
     GreetingKind,
     GreetingSource,
@@ -48,6 +48,7 @@ from .voicemail import (  # noqa: F401
 __all__ = [
     "AuditEntry",
     "Base",
+    "BoxVersion",
     "Cart",
     "CartItem",
     "Contract",

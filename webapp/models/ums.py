@@ -52,10 +52,29 @@ class UmsProfile(Base):
     # Read-only, for loading with the profile in one query (the voicemail page's
     # ``joinedload``); ``voicemail.settings_of`` then finds it in the session.
     voicemail_settings: Mapped[VoicemailSettings | None] = relationship(viewonly=True)  # noqa: F821
+    # Read-only, loaded with the profile by the list pages: their fragment cache's key (``BoxVersion``).
+    voicemail_box: Mapped[BoxVersion | None] = relationship(
+        primaryjoin="and_(BoxVersion.profile_id == UmsProfile.id, BoxVersion.box == 'voicemail')", viewonly=True)
+    fax_box: Mapped[BoxVersion | None] = relationship(
+        primaryjoin="and_(BoxVersion.profile_id == UmsProfile.id, BoxVersion.box == 'fax')", viewonly=True)
 
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+
+class BoxVersion(Base):
+    """How often a profile's box (``voicemail``: its messages, ``fax``: its received faxes) has
+    changed: every INSERT, UPDATE and DELETE of one of its rows counts it up, in the same
+    transaction, by a database trigger (migration 0010), whichever code path writes. The list pages
+    key their rendered fragments by it (``webapp/fragments.py``). No row yet: the box never changed
+    since the trigger exists, and nothing of it is cached."""
+
+    __tablename__ = "box_versions"
+
+    profile_id: Mapped[int] = mapped_column(ForeignKey("ums_profiles.id", ondelete="CASCADE"), primary_key=True)
+    box: Mapped[str] = mapped_column(String(20), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ServiceAssignment(Base):

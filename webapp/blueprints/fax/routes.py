@@ -15,7 +15,7 @@ from flask_babel import get_timezone, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ... import web
+from ... import fragments, web
 from ...db import writes
 from ...htmx import redirect, render, wants_partial
 from ...models import FaxResolution, PreviewStatus
@@ -125,7 +125,9 @@ def _file(key: str, mimetype: str, download_name: str | None = None, *, cache: i
 def index(profile_id: int):
     profile = web.profile_for_use(profile_id, *fx.LIST_LOAD)
     undo = [int(p) for p in request.args.get("undo", "").split(",") if p.isdigit()][:50]
-    return _received_list(profile, request.args, undo_ids=undo)
+    # the list fragment shows nothing of the profile but its box (the fragment cache's key)
+    shown = (profile.fax_box.version,) if profile.fax_box is not None and not undo else None
+    return fragments.cached(shown, lambda: _received_list(profile, request.args, undo_ids=undo))
 
 
 @bp.get(BASE + "/received/<int:fax_id>")

@@ -11,7 +11,7 @@ from flask_babel import format_date, get_timezone, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ... import web
+from ... import fragments, web
 from ...db import writes
 from ...htmx import redirect, render, wants_partial
 from ...models import GreetingKind, GreetingSource, VoicemailMode
@@ -132,7 +132,17 @@ def _toast(text) -> dict:
 def index(profile_id: int):
     profile = web.profile_for_use(profile_id, *vm.LIST_LOAD)
     undo = [int(p) for p in request.args.get("undo", "").split(",") if p.isdigit()]
-    return _list(profile, request.args, undo_ids=undo)
+    return fragments.cached(None if undo else _shown(profile), lambda: _list(profile, request.args, undo_ids=undo))
+
+
+def _shown(profile) -> tuple | None:
+    """What the list fragment shows of the profile beyond its URL (the fragment cache's key):
+    the box's version and the settings its notices name; None while the box has no version."""
+    box = profile.voicemail_box
+    if box is None:
+        return None
+    settings = vm.settings_of(web.session(), profile)
+    return box.version, settings.enabled, settings.mode
 
 
 @bp.get(BASE + "/messages.csv")

@@ -41,7 +41,7 @@ class ReceivedQuery:
     page: int = 1
 
 # What the list of received faxes shows of the profile (its number), loaded with it.
-LIST_LOAD = (joinedload(UmsProfile.assignments),)
+LIST_LOAD = (joinedload(UmsProfile.assignments), joinedload(UmsProfile.fax_box))
 
 
 @dataclass

@@ -27,7 +27,8 @@ BOX = inbox.Box(
 )
 
 # What the message page shows of the profile (its number, the settings' state), loaded with it.
-LIST_LOAD = (joinedload(UmsProfile.assignments), joinedload(UmsProfile.voicemail_settings))
+LIST_LOAD = (joinedload(UmsProfile.assignments), joinedload(UmsProfile.voicemail_settings),
+             joinedload(UmsProfile.voicemail_box))
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
     .venv/bin/python scripts/bench_http.py                 # full run (about 8 minutes)
     .venv/bin/python scripts/bench_http.py --quick         # one short round (about 2 minutes)
     .venv/bin/python scripts/bench_http.py --baseline main # also the portal as of git ref `main`
+    .venv/bin/python scripts/bench_http.py --uncached      # also the portal with its fragment cache off
 
 For each database (SQLite in a temporary directory; PostgreSQL on a database of its own created
 next to --pg-url and dropped afterwards) and each size (the demo data; the demo data plus 10,000
@@ -81,6 +82,7 @@ PAGES = [
     Page("fax list (htmx)", "/profiles/{profile}/fax", ANNA, 'id="fax-received"'),
 ]
 HTMX = {"HX-Request": "true"}
+UNCACHED = "portal, no cache"  # the same tree with the fragment cache off (--uncached)
 
 
 # --- databases -------------------------------------------------------------------------------
@@ -192,7 +194,7 @@ class Server:
 
 
 def portal_env(tree: Path, url: str, instance: Path, media: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "PRODUCTION", "SMTP_HOST"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "PRODUCTION", "SMTP_HOST", "FRAGMENT_CACHE_SIZE"}}
     env.update({"DATABASE_URL": url, "SECRET_KEY": SECRET, "UMS_INSTANCE_PATH": str(instance),
                 "MEDIA_ROOT": str(media), "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"})
     instance.mkdir(parents=True, exist_ok=True)
@@ -337,6 +339,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=None, help="per measurement (default 8, quick 3)")
     parser.add_argument("--rounds", type=int, default=None, help="default 3, quick 1")
     parser.add_argument("--baseline", metavar="GIT_REF", help="also measure the portal as of this git ref")
+    parser.add_argument("--uncached", action="store_true",
+                        help="also measure the portal with its fragment cache off (FRAGMENT_CACHE_SIZE=0)")
     parser.add_argument("--portal-ref", metavar="GIT_REF",
                         help="measure the portal as of this git ref instead of the work tree")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
@@ -356,6 +360,8 @@ def main() -> int:
     if (ROOT / "gunicorn.conf.py").exists():
         shutil.copy(ROOT / "gunicorn.conf.py", tmp / "bare" / "gunicorn.conf.py")
     trees = {"portal": export_tree(args.portal_ref, tmp / "portal") if args.portal_ref else ROOT}
+    if args.uncached:
+        trees[UNCACHED] = trees["portal"]
     if args.baseline:
         trees[f"portal@{args.baseline}"] = export_tree(args.baseline, tmp / "baseline")
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -416,6 +422,8 @@ def run_one(kind, size, counts, args, tmp, trees, drive, seconds, rounds, report
         portals = {}
         for tree_name, tree in trees.items():
             env = portal_env(tree, url, tmp / f"instance-{name}-{len(portals)}", media)
+            if tree_name == UNCACHED:
+                env["FRAGMENT_CACHE_SIZE"] = "0"
             server = Server(tree_name, "webapp:create_app()", tree, env, args.workers,
                             tmp / f"{name}-{len(portals)}.log")
             servers.append(server)

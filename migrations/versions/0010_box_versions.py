@@ -5,6 +5,8 @@ every INSERT, UPDATE and DELETE of the box's rows: the key of the list pages' fr
 (webapp/fragments.py). A trigger, not the services, so that no code path that writes (deposits,
 bulk actions, jobs, purges, the demo loader) can forget it. A DELETE only counts up a row that
 exists: when a profile is deleted its rows cascade, and a new counter row would refer to it.
+PostgreSQL counts once per statement (transition tables), SQLite once per row (it has no
+statement triggers; it updates the counter row in place).
 
 Revision ID: 0010
 Revises: 0009
@@ -36,21 +38,31 @@ def upgrade() -> None:
         op.execute(f"INSERT INTO box_versions (profile_id, box, version) "
                    f"SELECT DISTINCT profile_id, '{box}', 1 FROM {table}")
     if op.get_bind().dialect.name == "postgresql":
+        # Once per statement, over its transition table: a row trigger would update the same
+        # counter row once per row, and 100,000 rows in one statement (a bulk load, a profile's
+        # deletion) would then take minutes.
         op.execute("""
-            CREATE FUNCTION count_box_version() RETURNS trigger LANGUAGE plpgsql AS $$
+            CREATE FUNCTION count_box_versions() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                IF TG_OP = 'DELETE' THEN
-                    UPDATE box_versions SET version = version + 1
-                     WHERE profile_id = OLD.profile_id AND box = TG_ARGV[0];
-                ELSE
-                    INSERT INTO box_versions (profile_id, box, version) VALUES (NEW.profile_id, TG_ARGV[0], 1)
-                    ON CONFLICT (profile_id, box) DO UPDATE SET version = box_versions.version + 1;
-                END IF;
+                INSERT INTO box_versions (profile_id, box, version)
+                SELECT DISTINCT profile_id, TG_ARGV[0], 1 FROM changed_rows
+                ON CONFLICT (profile_id, box) DO UPDATE SET version = box_versions.version + 1;
+                RETURN NULL;
+            END $$""")
+        op.execute("""
+            CREATE FUNCTION count_box_versions_of_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                UPDATE box_versions SET version = version + 1
+                 WHERE box = TG_ARGV[0] AND profile_id IN (SELECT profile_id FROM changed_rows);
                 RETURN NULL;
             END $$""")
         for box, table in BOXES.items():
-            op.execute(f"CREATE TRIGGER {table}_box_version AFTER INSERT OR UPDATE OR DELETE ON {table} "
-                       f"FOR EACH ROW EXECUTE FUNCTION count_box_version('{box}')")
+            for event, rows, function in (("INSERT", "NEW", "count_box_versions"),
+                                          ("UPDATE", "NEW", "count_box_versions"),
+                                          ("DELETE", "OLD", "count_box_versions_of_deleted")):
+                op.execute(f"CREATE TRIGGER {table}_box_version_{event.lower()} AFTER {event} ON {table} "
+                           f"REFERENCING {rows} TABLE AS changed_rows "
+                           f"FOR EACH STATEMENT EXECUTE FUNCTION {function}('{box}')")
         return
     for box, table in BOXES.items():
         for event in ("INSERT", "UPDATE"):
@@ -68,12 +80,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        for table in BOXES.values():
-            op.execute(f"DROP TRIGGER {table}_box_version ON {table}")
-        op.execute("DROP FUNCTION count_box_version()")
-    else:
-        for table in BOXES.values():
-            for event in ("insert", "update", "delete"):
-                op.execute(f"DROP TRIGGER {table}_box_version_{event}")
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    for table in BOXES.values():
+        for event in ("insert", "update", "delete"):
+            op.execute(f"DROP TRIGGER {table}_box_version_{event}" + (f" ON {table}" if postgresql else ""))
+    if postgresql:
+        op.execute("DROP FUNCTION count_box_versions()")
+        op.execute("DROP FUNCTION count_box_versions_of_deleted()")
     op.drop_table('box_versions')

@@ -150,3 +150,20 @@ def test_the_trigger_counts_every_change_and_lets_a_profile_go(db_session):
 def _csrf(client) -> str:
     page = client.get("/account").text
     return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
+def test_one_statement_over_many_rows_counts_the_box_once_on_postgresql(db_session):
+    """PostgreSQL counts per statement (a bulk load or a profile's deletion over 100,000 rows must
+    not update the counter row 100,000 times); SQLite per row."""
+    profile_id = anna(db_session).id
+
+    def version():
+        return db_session.execute(text("SELECT version FROM box_versions WHERE profile_id = :p AND box = 'voicemail'"),
+                                  {"p": profile_id}).scalar()
+
+    before = version()
+    changed = db_session.execute(text("UPDATE voicemail_messages SET size_bytes = size_bytes WHERE profile_id = :p"),
+                                 {"p": profile_id}).rowcount
+    assert changed > 1
+    postgresql = db_session.get_bind().dialect.name == "postgresql"
+    assert version() == before + (1 if postgresql else changed)

@@ -127,7 +127,8 @@ def test_list_queries_do_not_grow_with_the_faxes(as_anna, db_session, engine, pr
     client = as_anna
     for url in (base(profile), f"{base(profile)}/sent"):
         client.get(url, headers=HTMX)
-        few = count_statements(client, engine, url)
+        # rendered, not from the fragment cache: a query of its own (after the insert the box has changed)
+        few = count_statements(client, engine, url + "?page=1")
         now = utcnow()
         db_session.execute(insert(ReceivedFax), [
             {"profile_id": profile.id, "platform_fax_id": f"q-{url[-4:]}-{i}", "called_e164": ANNA_FAX,

@@ -64,17 +64,20 @@ class UmsProfile(Base):
 
 
 class BoxVersion(Base):
-    """How often a profile's box (``voicemail``: its messages, ``fax``: its received faxes) has
-    changed: every INSERT, UPDATE and DELETE of one of its rows counts it up, in the same
-    transaction, by a database trigger (migration 0010), whichever code path writes. The list pages
-    key their rendered fragments by it (``webapp/fragments.py``). No row yet: the box never changed
-    since the trigger exists, and nothing of it is cached."""
+    """A profile's box (``voicemail``: its messages, ``fax``: its received faxes) as database
+    triggers keep it (migration 0010), in the transaction of every INSERT, UPDATE and DELETE of
+    one of its rows, whichever code path writes: how often it changed (``version``: the list
+    pages key their rendered fragments by it, ``webapp/fragments.py``), how many items it holds
+    that are not deleted (``total``) and how many of those are unread (``unread``). No row: the
+    box never held an item."""
 
     __tablename__ = "box_versions"
 
     profile_id: Mapped[int] = mapped_column(ForeignKey("ums_profiles.id", ondelete="CASCADE"), primary_key=True)
     box: Mapped[str] = mapped_column(String(20), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    unread: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ServiceAssignment(Base):

@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy import bindparam, delete, false, func, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from ..db import after_commit
@@ -103,6 +104,16 @@ class Box:
     undo_seconds: int = 300
     prefix_columns: tuple[str, ...] = ()
     newest_first: str = "received_at"  # the timestamp the list is ordered by (then by id)
+    kept_by: str | None = None  # the profile's ``BoxVersion`` relationship whose counts the triggers keep
+
+    def kept_counts(self, profile) -> tuple[int, int] | None:
+        """(total, unread) as the database's triggers keep them, when the profile was loaded with
+        its ``BoxVersion`` (the list pages' ``LIST_LOAD``; no row: an empty box), else None. Not
+        loaded (a request that changed the box first) is not read: it could predate the change."""
+        if self.kept_by is None or self.kept_by in sa_inspect(profile).unloaded:
+            return None
+        kept = getattr(profile, self.kept_by)
+        return (kept.total, kept.unread) if kept is not None else (0, 0)
 
     def get(self, session: Session, profile, item_id, *, include_deleted: bool = False):
         item = session.get(self.model, item_id) if valid_id(item_id) else None
@@ -121,13 +132,23 @@ class Box:
         """The profile's items that are not deleted."""
         return [self.model.profile_id == profile_id, self.model.deleted_at.is_(None)]
 
-    def page(self, session: Session, profile_id: int, filters: list, page: int, page_size: int) -> Page:
+    def page(self, session: Session, profile_id: int, filters: list, page: int, page_size: int,
+             *, counts: tuple[int, int] | None = None) -> Page:
         """One page of the profile's items with ``filters`` (newest first), their total and the
-        box's unread count, in one statement whatever the box size: both counts ride along as
-        subqueries the database runs once (over the index of profile, deleted, read). An empty page
-        (an empty box, a page past the end) then needs the counts on their own, and past the end
-        the last page. Unfiltered (the usual request), the statement is built once per box."""
+        box's unread count, in one statement whatever the box size. Unfiltered with the box's
+        ``counts`` kept by the triggers (``kept_counts``), the statement reads the page alone;
+        otherwise both counts ride along as subqueries the database runs once (over the index of
+        profile, deleted, read). An empty page (an empty box, a page past the end) then needs the
+        counts on their own, and past the end the last page. Unfiltered, the statement is built
+        once per box."""
         number = min(max(1, page), MAX_ID // page_size)
+        if counts is not None and not filters:
+            total, unread = counts
+            pages = max(1, -(-total // page_size))
+            number = min(number, pages)
+            items = list(session.scalars(self._kept_page, {"profile_id": profile_id, "limit": page_size,
+                                                           "offset": (number - 1) * page_size}))
+            return Page(items, total, number, pages, unread)
         window = {"limit": page_size, "offset": (number - 1) * page_size}
         if filters:
             statement, params = self._page_statement(self.conditions(profile_id), filters), window
@@ -149,6 +170,14 @@ class Box:
     def _unfiltered_page(self):
         model = self.model
         return self._page_statement([model.profile_id == bindparam("profile_id"), model.deleted_at.is_(None)], [])
+
+    @cached_property
+    def _kept_page(self):
+        """The unfiltered page without its counts (the triggers keep them)."""
+        model = self.model
+        return (select(model).where(model.profile_id == bindparam("profile_id"), model.deleted_at.is_(None))
+                .order_by(getattr(model, self.newest_first).desc(), model.id.desc())
+                .limit(bindparam("limit")).offset(bindparam("offset")))
 
     def _page_statement(self, box: list, filters: list):
         """Items of ``box`` with ``filters``, newest first, with both counts; the page is chosen by

@@ -28,7 +28,7 @@ BOX = inbox.Box(
     not_found=_l("This fax does not exist or has been deleted."),
     select_one=_l("Select at least one fax."),
     not_restorable=_l("These faxes can no longer be restored."),
-    audit_deleted="fax.received_deleted", undo_seconds=UNDO_SECONDS,
+    audit_deleted="fax.received_deleted", undo_seconds=UNDO_SECONDS, kept_by="fax_box",
 )
 
 
@@ -70,7 +70,7 @@ def list_received(session: Session, profile: UmsProfile, query: ReceivedQuery, *
     elif query.sender.strip():
         conditions.append(ReceivedFax.station_id.contains(query.sender.strip()[:20], autoescape=True))
     conditions += inbox.day_conditions(ReceivedFax.received_at, query.day_from, tz, until=query.day_until)
-    found = BOX.page(session, profile.id, conditions, query.page, PAGE_SIZE)
+    found = BOX.page(session, profile.id, conditions, query.page, PAGE_SIZE, counts=BOX.kept_counts(profile))
     return ReceivedPage(found.items, found.total, found.page, found.pages, found.unread,
                         ReceivedQuery(query.only_new, query.sender, query.day_from, query.day_until, found.page))
 

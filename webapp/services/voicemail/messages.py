@@ -23,7 +23,7 @@ BOX = inbox.Box(
     not_found=_l("This message does not exist or has been deleted."),
     select_one=_l("Select at least one message."),
     not_restorable=_l("These messages can no longer be restored."),
-    audit_deleted="voicemail.messages_deleted", undo_seconds=UNDO_SECONDS,
+    audit_deleted="voicemail.messages_deleted", undo_seconds=UNDO_SECONDS, kept_by="voicemail_box",
 )
 
 # What the message page shows of the profile (its number, the settings' state), loaded with it.
@@ -59,7 +59,7 @@ def list_messages(session: Session, profile: UmsProfile, query: MessageQuery, *,
     """One page of the profile's messages, newest first, with the box's new count: one query
     whatever the box size (``inbox.Box.page``).
     (Deleted messages are purged by ``voicemail_jobs`` once their undo time is over.)"""
-    found = BOX.page(session, profile.id, _filters(query, tz), query.page, PAGE_SIZE)
+    found = BOX.page(session, profile.id, _filters(query, tz), query.page, PAGE_SIZE, counts=BOX.kept_counts(profile))
     return MessagePage(found.items, found.total, found.page, found.pages, found.unread,
                        replace(query, page=found.page))
 

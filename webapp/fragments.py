@@ -63,8 +63,8 @@ class FragmentStore:
 
 def init_app(app: Flask) -> None:
     size = int(app.config.get("FRAGMENT_CACHE_SIZE", DEFAULT_SIZE))
-    app.extensions["fragments"] = FragmentStore(size, float(app.config.get("FRAGMENT_CACHE_SECONDS",
-                                                                           DEFAULT_SECONDS))) if size > 0 else None
+    seconds = float(app.config.get("FRAGMENT_CACHE_SECONDS", DEFAULT_SECONDS))
+    app.extensions["fragments"] = FragmentStore(size, seconds) if size > 0 else None
 
 
 def cached(parts: tuple | None, build: Callable[[], Response]) -> Response:

@@ -125,9 +125,14 @@ def _file(key: str, mimetype: str, download_name: str | None = None, *, cache: i
 def index(profile_id: int):
     profile = web.profile_for_use(profile_id, *fx.LIST_LOAD)
     undo = [int(p) for p in request.args.get("undo", "").split(",") if p.isdigit()][:50]
-    # the list fragment shows nothing of the profile but its box (the fragment cache's key)
-    shown = (profile.fax_box.version,) if profile.fax_box is not None and not undo else None
-    return fragments.cached(shown, lambda: _received_list(profile, request.args, undo_ids=undo))
+    return fragments.cached(None if undo else _shown(profile),
+                            lambda: _received_list(profile, request.args, undo_ids=undo))
+
+
+def _shown(profile) -> tuple | None:
+    """What the list fragment shows of the profile beyond its URL (the fragment cache's key): its
+    box's version alone; None while the box has no version."""
+    return (profile.fax_box.version,) if profile.fax_box is not None else None
 
 
 @bp.get(BASE + "/received/<int:fax_id>")
